@@ -1,0 +1,5 @@
+"""Allow ``python -m careplan``."""
+
+from careplan.cli import main
+
+main()

@@ -1,0 +1,159 @@
+"""The clinic file (``--clinic clinic.yaml``): phone numbers, thresholds and day counts.
+
+Every key is optional; a missing value prints as a labelled blank line for the nurse to fill
+in by hand. The logo must be an image inside the clinic file's own folder.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from careplan.errors import ClinicError, Problem
+from careplan.yamlio import read_yaml
+
+TEXT_KEYS = (
+    "clinic_name",
+    "phone",
+    "after_hours_phone",
+    "emergency_number",
+    "nurse_name",
+    "dietitian_phone",
+    "fever_threshold",
+)
+PRRT_MEASURES = ("toilet", "shower", "laundry", "close_contact", "children_pregnancy")
+ALL_KEYS = (*TEXT_KEYS, "prrt_precaution_days", "logo")
+LOGO_TYPES = {b"\x89PNG\r\n\x1a\n": "image/png", b"\xff\xd8\xff": "image/jpeg"}
+MAX_TEXT = 120
+MAX_DAYS = 365
+MAX_LOGO_BYTES = 2_000_000
+
+
+@dataclass(frozen=True)
+class Clinic:
+    """Clinic settings; ``values`` holds the text placeholders and PRRT day counts."""
+
+    values: dict[str, str] = field(default_factory=dict)
+    logo: Path | None = None
+    source: str | None = None
+
+    def get(self, name: str) -> str | None:
+        """Return a placeholder value, or None when the clinic has not set it."""
+        return self.values.get(name)
+
+
+def _days(value: Any) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        return None
+    try:
+        days = int(str(value).strip())
+    except ValueError:
+        return None
+    return days if 0 < days <= MAX_DAYS else None
+
+
+def parse_clinic(data: Any, path: Path) -> Clinic:
+    """Validate clinic data read from ``path``; raise ClinicError listing every problem."""
+    source = str(path)
+    problems: list[Problem] = []
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ClinicError([Problem(source, None, "must be a mapping of keys to values")])
+    values: dict[str, str] = {}
+    logo = None
+    for key, value in data.items():
+        key = str(key)
+        if key not in ALL_KEYS:
+            close = difflib.get_close_matches(key, ALL_KEYS, n=1, cutoff=0.7)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            problems.append(
+                Problem(source, key, f"unknown key.{hint} Allowed keys: {', '.join(ALL_KEYS)}")
+            )
+        elif value is None or value == "":
+            continue
+        elif key in TEXT_KEYS:
+            text = " ".join(str(value).split())
+            if len(text) > MAX_TEXT:
+                problems.append(
+                    Problem(source, key, f"is too long (at most {MAX_TEXT} characters)")
+                )
+            values[key] = text
+        elif key == "prrt_precaution_days":
+            problems.extend(_prrt_days(value, values, source))
+        else:
+            logo, problem = _logo(value, path)
+            if problem:
+                problems.append(Problem(source, "logo", problem))
+    if problems:
+        raise ClinicError(problems)
+    return Clinic(values=values, logo=logo, source=source)
+
+
+def _prrt_days(value: Any, values: dict[str, str], source: str) -> list[Problem]:
+    allowed = f"a whole number of days from 1 to {MAX_DAYS}"
+    if isinstance(value, dict):
+        problems = []
+        for measure, days in value.items():
+            if measure not in PRRT_MEASURES:
+                problems.append(
+                    Problem(
+                        source,
+                        f"prrt_precaution_days.{measure}",
+                        f"unknown measure. Allowed: {', '.join(PRRT_MEASURES)}",
+                    )
+                )
+            elif _days(days) is None:
+                problems.append(
+                    Problem(source, f"prrt_precaution_days.{measure}", f"{days!r} is not {allowed}")
+                )
+            else:
+                values[f"prrt_days_{measure}"] = str(_days(days))
+        return problems
+    days = _days(value)
+    if days is None:
+        return [
+            Problem(
+                source,
+                "prrt_precaution_days",
+                f"{value!r} is not {allowed}, or a mapping of {', '.join(PRRT_MEASURES)} to days",
+            )
+        ]
+    for measure in PRRT_MEASURES:
+        values[f"prrt_days_{measure}"] = str(days)
+    return []
+
+
+def _logo(value: Any, clinic_path: Path) -> tuple[Path | None, str | None]:
+    """Resolve the logo inside the clinic file's folder and check it is a PNG or JPEG."""
+    folder = clinic_path.resolve().parent
+    candidate = Path(str(value))
+    if candidate.is_absolute() or "\\" in str(value):
+        return None, "must be a file name relative to the clinic file's folder"
+    resolved = (folder / candidate).resolve()
+    if not resolved.is_relative_to(folder):
+        return None, "must be inside the clinic file's own folder"
+    if not resolved.is_file():
+        return None, f"file not found: {candidate}"
+    if resolved.stat().st_size > MAX_LOGO_BYTES:
+        return None, f"is larger than {MAX_LOGO_BYTES // 1_000_000} MB"
+    head = resolved.read_bytes()[:8]
+    if not any(head.startswith(magic) for magic in LOGO_TYPES):
+        return None, "must be a PNG or JPEG image"
+    return resolved, None
+
+
+def load_clinic(path: str | Path | None) -> Clinic:
+    """Read a clinic file; None gives an empty clinic (blank lines in the handout)."""
+    if path is None:
+        return Clinic()
+    path = Path(path)
+    try:
+        data = read_yaml(path)
+    except FileNotFoundError:
+        raise ClinicError([Problem(str(path), None, "file not found")]) from None
+    except (ValueError, OSError) as error:
+        raise ClinicError([Problem(str(path), None, str(error))]) from None
+    return parse_clinic(data, path)
