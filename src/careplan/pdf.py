@@ -112,8 +112,8 @@ class PdfRenderer:
         pdf_variant: str | None,
         date: dt.date,
         extra_files: tuple[Path, ...] = (),
-    ) -> bytes:
-        """Render HTML to PDF bytes; raise RenderError if WeasyPrint reports any problem."""
+    ) -> tuple[bytes, int]:
+        """Render HTML to (PDF bytes, page count); raise RenderError on any engine problem."""
         if pdf_variant not in PDF_VARIANTS and pdf_variant is not None:
             raise RenderError(
                 f"unknown PDF variant {pdf_variant!r}; allowed: {', '.join(PDF_VARIANTS)}"
@@ -127,21 +127,22 @@ class PdfRenderer:
                 document = HTML(
                     string=html, base_url=str(self.assets) + os.sep, url_fetcher=fetcher
                 )
-                options = {} if pdf_variant in (None, "none") else {"pdf_variant": pdf_variant}
-                if pdf_variant in (None, "none"):
-                    options["pdf_tags"] = True
-                pdf = document.write_pdf(
-                    stylesheets=self.stylesheets(paper, large_print),
-                    font_config=self.font_config,
-                    **options,
+                options: dict[str, object] = (
+                    {"pdf_tags": True}
+                    if pdf_variant in (None, "none")
+                    else {"pdf_variant": pdf_variant}
                 )
+                options["stylesheets"] = self.stylesheets(paper, large_print)
+                rendered = document.render(font_config=self.font_config, **options)
+                pdf = rendered.write_pdf(**options)
+                pages = len(rendered.pages)
         finally:
             logger.removeHandler(collector)
         problems = [m for m in collector.messages if "blocked" in m or "Failed" in m]
         if problems:
             raise RenderError(f"the PDF engine reported: {problems[0][:200]}")
         assert pdf is not None
-        return pdf
+        return pdf, pages
 
 
 @contextlib.contextmanager

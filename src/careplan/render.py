@@ -28,6 +28,7 @@ class Handout:
     plan: Plan
     html: str
     pdf: bytes | None
+    pages: int
     warnings: tuple[str, ...]
 
 
@@ -69,11 +70,11 @@ def render_profile(
     library = load_library()
     plan = plan_for(profile, today=options.date, library=library)
     html = render_html(plan, profile, library, clinic, options)
-    pdf = None
+    pdf, pages = None, 0
     if not html_only:
         from careplan.pdf import renderer  # imports WeasyPrint: only when a PDF is wanted
 
-        pdf = renderer().render(
+        pdf, pages = renderer().render(
             html,
             paper=options.paper,
             large_print=options.large_print or profile.large_print,
@@ -81,4 +82,4 @@ def render_profile(
             date=options.date,
             extra_files=(clinic.logo,) if clinic.logo else (),
         )
-    return Handout(plan=plan, html=html, pdf=pdf, warnings=plan.warnings)
+    return Handout(plan=plan, html=html, pdf=pdf, pages=pages, warnings=plan.warnings)
