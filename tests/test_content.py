@@ -1,0 +1,255 @@
+"""Checks on the clinical content library (src/careplan/content).
+
+The engine's loader validates the schema; these tests add the clinical rules the content must
+keep: every vocabulary value is covered, every module is dated and sourced, no dose is given,
+no sentence tells the reader to stop a medicine on their own, and only known placeholders
+appear.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from careplan.library import load_library
+from careplan.plan import Plan
+from careplan.profile import parse_profile
+from careplan.render import plan_for
+from careplan.vocab import load_vocabulary
+
+CONTENT = Path(__file__).resolve().parents[1] / "src" / "careplan" / "content"
+MODULE_FILES = sorted((CONTENT / "modules").rglob("*.yaml"))
+TODAY = dt.date(2026, 11, 26)
+
+ALLOWED_PLACEHOLDERS = {
+    "fever_threshold", "phone", "after_hours_phone", "emergency_number", "dietitian_phone",
+    "clinic_name", "nurse_name", "prrt_days_toilet", "prrt_days_shower", "prrt_days_laundry",
+    "prrt_days_close_contact", "prrt_days_children_pregnancy",
+}
+# A number followed by a drug/supplement/enzyme dose unit. Food and fluid amounts a patient acts
+# on ("15 grams of fast sugar", "8 cups") are allowed, so grams and cups are not listed.
+DOSE = re.compile(
+    r"\b\d[\d,.]*\s*(mg|milligrams?|mcg|µg|ug|micrograms?|units?|iu|ml|millilit(?:er|re)s?"
+    r"|mbq|gbq|mci)\b",
+    re.IGNORECASE,
+)
+DOSE_WORDS = re.compile(r"\b(lipase|international units?)\b", re.IGNORECASE)
+# "stop", "skip" or "quit" aimed at a medicine ("stop taking", "skip your shot", "stop it").
+STOP = re.compile(
+    r"\b(stop|stopping|skip|skipping|quit)\b[^.;]{0,30}?\b(taking|using|medicines?|tablets?"
+    r"|capsules?|shots?|injections?|doses?|drugs?|pills?|treatment|enzymes?|(it|them)(?!\s+from))\b",
+    re.IGNORECASE,
+)
+STOP_GUARD = re.compile(
+    r"\b(do not|don't|never|unless your team|until your team|your team (will|tells|says))\b",
+    re.IGNORECASE,
+)
+FORBIDDEN = [
+    (re.compile(r"\bbenign\b", re.I), "never call a NET benign"),
+    (re.compile(r"not (a )?real cancer", re.I), "never say 'not real cancer'"),
+    (re.compile(r"grapefruit (juice )?is (fine|safe|ok)", re.I), "never say grapefruit is fine"),
+    (re.compile(r"\btryptophan\b", re.I), "no tryptophan restriction advice"),
+    # A diet named together with "cure" in one sentence, unless the sentence denies it.
+    (re.compile(r"^(?!.*\b(no|not|cannot|can't)\b).*(\bdiet\b.*\bcur|\bcur\w*\b.*\bdiet\b)", re.I),
+     "never present a diet as a cure"),
+]
+
+
+def strings(node: Any) -> Iterator[str]:
+    """Yield every patient-facing string in a YAML text node (skipping rules)."""
+    if isinstance(node, str):
+        yield node
+    elif isinstance(node, dict):
+        for key, value in node.items():
+            if key != "when":
+                yield from strings(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from strings(value)
+
+
+def all_patient_text() -> Iterator[tuple[str, str]]:
+    """Yield (where, text) for every patient-facing string in the library."""
+    for path in MODULE_FILES:
+        for text in strings(yaml.safe_load(path.read_text())["text"]):
+            yield path.name, text
+    for name in ("signs.yaml", "glossary.yaml", "logs.yaml"):
+        for key, spec in yaml.safe_load((CONTENT / name).read_text()).items():
+            for text in strings(spec["text"]):
+                yield f"{name}:{key}", text
+
+
+def sentences(text: str) -> list[str]:
+    """Split text into rough sentences."""
+    return [s for s in re.split(r"(?<=[.!?])\s+", text) if s.strip()]
+
+
+def make_plan(**fields: Any) -> Plan:
+    """Return the content plan for a profile built from ``fields`` plus defaults."""
+    data: dict[str, Any] = {"tumor_site": "pancreas", "therapies": ["active_surveillance"],
+                            "pancreatic_surgery": "none"}
+    data.update(fields)
+    return plan_for(parse_profile(data, "test").profile, today=TODAY)
+
+
+def plan_sentences(plan: Plan) -> set[str]:
+    """Every sentence the plan prints in module bodies, questions, cards and signs."""
+    out: set[str] = set()
+    for section in plan.sections:
+        for module in section.modules:
+            out.add(module.title)
+            out.update(module.intro, module.side_effects, module.self_care)
+            for block in module.blocks:
+                out.update((block.heading, *block.paragraphs, *block.bullets))
+    out.update(plan.questions, plan.wallet_card, (s.text for s in plan.signs))
+    return out
+
+
+# -- loading and structure ------------------------------------------------------------------
+def test_library_loads_and_validates() -> None:
+    library = load_library()
+    assert len(library.modules) == len(MODULE_FILES)
+    assert library.signs
+    assert library.glossary
+    assert library.logs
+
+
+@pytest.mark.parametrize("path", MODULE_FILES, ids=lambda p: p.stem)
+def test_module_is_dated_sourced_and_in_its_folder(path: Path) -> None:
+    raw = yaml.safe_load(path.read_text())
+    assert raw["id"] == path.stem
+    assert raw["section"] == path.parent.name
+    assert raw["sources"], "a module needs at least one source"
+    assert raw["last_reviewed"] == dt.date(2026, 11, 26)
+    assert raw["review_due"] == dt.date(2027, 11, 26)
+    assert raw["review_status"] in ("reviewed", "pending")
+
+
+def test_every_cited_source_and_sign_exists() -> None:
+    sources = yaml.safe_load((CONTENT / "sources.yaml").read_text())
+    signs = yaml.safe_load((CONTENT / "signs.yaml").read_text())
+    for key, spec in sources.items():
+        assert spec["quality"] in ("A", "B", "C"), key
+        assert "'" not in key, f"primed key {key} must be renamed"
+    cited = {k for s in signs.values() for k in s["sources"]}
+    for path in MODULE_FILES:
+        raw = yaml.safe_load(path.read_text())
+        cited.update(raw["sources"])
+        assert set(raw.get("call_now") or []) <= set(signs), path.name
+    assert cited <= set(sources), cited - set(sources)
+
+
+def test_signs_are_each_used_by_some_module() -> None:
+    signs = yaml.safe_load((CONTENT / "signs.yaml").read_text())
+    used = {s for p in MODULE_FILES for s in yaml.safe_load(p.read_text()).get("call_now") or []}
+    assert set(signs) - used == set()
+
+
+# -- forbidden wording ----------------------------------------------------------------------
+def test_no_dose_in_patient_text() -> None:
+    found = [(w, t) for w, t in all_patient_text() if DOSE.search(t) or DOSE_WORDS.search(t)]
+    assert found == []
+
+
+def test_no_sentence_tells_the_reader_to_stop_a_medicine() -> None:
+    found = [
+        (where, s)
+        for where, text in all_patient_text()
+        for s in sentences(text)
+        if STOP.search(s) and not STOP_GUARD.search(s)
+    ]
+    assert found == []
+
+
+def test_stop_and_dose_patterns_catch_bad_wording() -> None:
+    assert STOP.search("Stop taking your tablets if you feel sick.")
+    assert not STOP_GUARD.search("Stop taking your tablets if you feel sick.")
+    assert DOSE.search("Take 500 mg of niacin.")
+    assert DOSE.search("25,000 units with meals")
+    assert not DOSE.search("Take 15 grams of fast sugar and drink 8 cups of fluid.")
+
+
+def test_no_forbidden_claims() -> None:
+    found = [
+        (where, why, text)
+        for where, text in all_patient_text()
+        for sentence in sentences(text)
+        for pattern, why in FORBIDDEN
+        if pattern.search(sentence)
+    ]
+    assert FORBIDDEN[-1][0].search("This diet will cure your syndrome.")
+    assert found == []
+
+
+def test_only_allowed_placeholders() -> None:
+    for where, text in all_patient_text():
+        names = set(re.findall(r"\{([^{}]*)\}", text))
+        assert names <= ALLOWED_PLACEHOLDERS, (where, names - ALLOWED_PLACEHOLDERS)
+        assert text.count("{") == text.count("}"), where
+
+
+# -- coverage of the vocabulary -------------------------------------------------------------
+def _unique_per_value(field: str, values: list[str], **base: Any) -> None:
+    """Each value must print at least one sentence that no other value of the field prints."""
+    texts = {v: plan_sentences(make_plan(**base, **{field: v})) for v in values}
+    for value, text in texts.items():
+        others = set().union(*(t for v, t in texts.items() if v != value))
+        assert text - others, f"{field}={value} prints nothing of its own"
+
+
+@pytest.mark.parametrize("field", ["tumor_site", "extent", "grade", "hormone_syndrome"])
+def test_every_profile_value_has_its_own_content(field: str) -> None:
+    vocab = load_vocabulary()
+    _unique_per_value(field, list(vocab.fields[field].ids))
+
+
+def _therapy_profile(therapy: str) -> dict[str, Any]:
+    vocab = load_vocabulary()
+    if "pancreatic_surgery" in vocab.therapy_groups(therapy):
+        return {"therapies": [therapy], "pancreatic_surgery": "done",
+                "pancreatic_surgery_type": therapy}
+    return {"therapies": [therapy]}
+
+
+def test_every_therapy_is_reachable() -> None:
+    vocab = load_vocabulary()
+    baselines = {"active_surveillance": plan_sentences(make_plan(therapies=["ppi"]))}
+    default = plan_sentences(make_plan())
+    missing = [
+        t for t in vocab.fields["therapies"].ids
+        if not plan_sentences(make_plan(**_therapy_profile(t))) - baselines.get(t, default)
+    ]
+    assert missing == []
+
+
+@pytest.mark.parametrize("status", ["planned", "done"])
+def test_every_pancreatic_operation_type_has_its_own_content(status: str) -> None:
+    vocab = load_vocabulary()
+    _unique_per_value("pancreatic_surgery_type", list(vocab.fields["pancreatic_surgery_type"].ids),
+                      pancreatic_surgery=status)
+
+
+def test_lanreotide_handout_never_describes_octreotide() -> None:
+    text = " ".join(plan_sentences(make_plan(therapies=["lanreotide"])))
+    assert "Lanreotide" in text
+    assert "octreotide" not in text.lower()
+
+
+def test_nec_without_analog_never_mentions_analogs() -> None:
+    plan = make_plan(grade="nec", therapies=["platinum_etoposide"], extent="distant")
+    text = " ".join(plan_sentences(plan)).lower()
+    for word in ("analog", "somatostatin", "octreotide", "lanreotide"):
+        assert word not in text
+
+
+def test_no_enzyme_instructions_without_pancreatic_surgery_or_pert() -> None:
+    plan = make_plan(tumor_site="small_intestine", therapies=["lanreotide"],
+                     hormone_syndrome="carcinoid_syndrome")
+    assert "enzymes_after_pancreatic_surgery" not in plan.module_ids
+    assert "every meal and every snack" not in " ".join(plan_sentences(plan))
