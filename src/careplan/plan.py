@@ -208,8 +208,9 @@ def build_plan(profile: Profile, library: Library, vocab: Vocabulary, *, today: 
     )
     log_ids = dict.fromkeys(log for m in modules for log in m.logs)
     logs = tuple(sorted((library.logs[i] for i in log_ids), key=lambda p: (p.order, p.id)))
+    # Each module cites the facts behind its own call-now signs; the catalogue's citations
+    # (for reviewers) would name drugs this patient does not take.
     source_keys = dict.fromkeys(k for m in modules for k in m.sources)
-    source_keys.update(dict.fromkeys(k for s in signs for k in s.sources))
 
     texts = [s.title for _, s in chosen]
     for _, s in chosen:

@@ -1,0 +1,44 @@
+# careplan: `make demo` renders the example handouts; `make test` runs the checks.
+# Both set everything up on a fresh Debian/Ubuntu machine with Python >= 3.11.
+
+VENV ?= .venv
+OUT ?= out
+PYTHON ?= python3
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# WeasyPrint's system libraries; HarfBuzz-subset makes fonts small and PDFs reproducible;
+# poppler-utils turns pages into PNG for review; DejaVu and Noto print names in other scripts.
+SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fontconfig \
+	fonts-dejavu-core fonts-noto-core poppler-utils
+
+.PHONY: demo test lint system-deps clean
+
+system-deps:
+	@if command -v dpkg >/dev/null && ! dpkg -s $(SYSTEM_PACKAGES) >/dev/null 2>&1; then \
+		echo "Installing system packages: $(SYSTEM_PACKAGES)"; \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends \
+			$(SYSTEM_PACKAGES) >/dev/null; \
+	fi
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -e '.[test]'
+	touch $@
+
+demo: system-deps $(VENV)/.installed
+	@mkdir -p $(OUT)
+	@for profile in profiles/*.yaml; do \
+		$(VENV)/bin/careplan render "$$profile" --clinic examples/clinic.yaml \
+			-o "$(OUT)/$$(basename "$$profile" .yaml).pdf" 2>&1 | grep -v '^warning: content module' || exit 1; \
+	done
+	@echo "Handouts are in $(OUT)/"
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check src tests benchmarks
+
+test: system-deps $(VENV)/.installed lint
+	$(VENV)/bin/pytest
+
+clean:
+	rm -rf $(OUT) build dist .pytest_cache
