@@ -64,8 +64,9 @@ def write_profile(tmp_path: Path) -> Callable[..., Path]:
     return write
 
 
-def render_handout(data: dict[str, Any], *, clinic: Clinic | None = None,
-                   **options: Any) -> Handout:
+def render_handout(
+    data: dict[str, Any], *, clinic: Clinic | None = None, **options: Any
+) -> Handout:
     """Validate a profile mapping and render it (cached per profile and options)."""
     key = repr((sorted(data.items()), sorted(options.items()), clinic))
     if key not in _RENDER_CACHE:

@@ -24,8 +24,12 @@ PROFILE = {
 }
 
 
-def test_render_writes_pdf_named_after_id(runner: CliRunner, write_profile: Callable[..., Path],
-                                          tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_render_writes_pdf_named_after_id(
+    runner: CliRunner,
+    write_profile: Callable[..., Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     path = write_profile(PROFILE)
     monkeypatch.chdir(tmp_path)
     result = runner.invoke(cli, ["render", str(path), "--date", "2026-11-26"])
@@ -37,8 +41,9 @@ def test_render_writes_pdf_named_after_id(runner: CliRunner, write_profile: Call
     assert "Ann" not in pdf.name
 
 
-def test_render_html_to_chosen_file(runner: CliRunner, write_profile: Callable[..., Path],
-                                    tmp_path: Path) -> None:
+def test_render_html_to_chosen_file(
+    runner: CliRunner, write_profile: Callable[..., Path], tmp_path: Path
+) -> None:
     out = tmp_path / "handout.html"
     result = runner.invoke(cli, ["render", str(write_profile(PROFILE)), "--html", "-o", str(out)])
     assert result.exit_code == 0, result.output
@@ -49,15 +54,19 @@ def test_render_html_to_chosen_file(runner: CliRunner, write_profile: Callable[.
 
 def test_render_reads_standard_input(runner: CliRunner, tmp_path: Path) -> None:
     out = tmp_path / "stdin.pdf"
-    text = "tumor_site: rectum\ntherapies: [endoscopic_resection:completed]\n" \
-           "pancreatic_surgery: none\n"
+    text = (
+        "tumor_site: rectum\ntherapies: [endoscopic_resection:completed]\n"
+        "pancreatic_surgery: none\n"
+    )
     result = runner.invoke(cli, ["render", "-", "-o", str(out)], input=text)
     assert result.exit_code == 0, result.output
     assert out.read_bytes().startswith(b"%PDF-")
 
 
 def test_render_without_id_is_named_after_profile_file(
-    runner: CliRunner, write_profile: Callable[..., Path], tmp_path: Path,
+    runner: CliRunner,
+    write_profile: Callable[..., Path],
+    tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     data = {k: v for k, v in PROFILE.items() if k != "id"}
@@ -69,7 +78,9 @@ def test_render_without_id_is_named_after_profile_file(
 
 
 def test_invalid_profile_exits_1_with_one_line_per_problem_and_writes_nothing(
-    runner: CliRunner, write_profile: Callable[..., Path], tmp_path: Path,
+    runner: CliRunner,
+    write_profile: Callable[..., Path],
+    tmp_path: Path,
 ) -> None:
     path = write_profile({**PROFILE, "tumor_site": "pancreaz", "therapies": ["octreotide"]})
     out = tmp_path / "out.pdf"
@@ -96,8 +107,13 @@ def test_missing_file_is_invalid_input(runner: CliRunner, tmp_path: Path) -> Non
 
 @pytest.mark.parametrize(
     "args",
-    [["render"], ["render", "x.yaml", "--paper", "legal"], ["render", "x.yaml", "--date", "26/11"],
-     ["render", "x.yaml", "--pdf-variant", "pdf/x-4"], ["nonsense"]],
+    [
+        ["render"],
+        ["render", "x.yaml", "--paper", "legal"],
+        ["render", "x.yaml", "--date", "26/11"],
+        ["render", "x.yaml", "--pdf-variant", "pdf/x-4"],
+        ["nonsense"],
+    ],
 )
 def test_usage_errors_exit_2(runner: CliRunner, args: list[str]) -> None:
     assert runner.invoke(cli, args).exit_code == 2
@@ -123,7 +139,8 @@ def test_validate_yaml(runner: CliRunner, write_profile: Callable[..., Path]) ->
 def test_vocab_text_lists_labels_and_aliases(runner: CliRunner) -> None:
     result = runner.invoke(cli, ["vocab"])
     assert result.exit_code == 0
-    assert "prrt_lu177" in result.output and "lutathera" in result.output
+    assert "prrt_lu177" in result.output
+    assert "lutathera" in result.output
     assert "'octreotide' is ambiguous" in result.output
 
 
@@ -135,7 +152,8 @@ def test_vocab_json_has_every_profile_key(runner: CliRunner) -> None:
 
 
 def test_explain_names_sections_and_the_facts_behind_them(
-    runner: CliRunner, write_profile: Callable[..., Path],
+    runner: CliRunner,
+    write_profile: Callable[..., Path],
 ) -> None:
     result = runner.invoke(cli, ["explain", str(write_profile(PROFILE)), "--json"])
     assert result.exit_code == 0, result.output

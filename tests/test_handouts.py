@@ -41,7 +41,8 @@ def unselected_titles(plan: Plan) -> list[str]:
     chosen = {m.id for s in plan.sections for m in s.modules}
     chosen_titles = [m.title for s in plan.sections for m in s.modules]
     return [
-        m.text[plan.language].title for m in load_library().modules
+        m.text[plan.language].title
+        for m in load_library().modules
         if m.id not in chosen
         and not any(m.text[plan.language].title in title for title in chosen_titles)
     ]
@@ -72,10 +73,18 @@ def concepts(text: str, *patterns: str) -> list[str]:
     return [p for p in patterns if not re.search(p, text, re.IGNORECASE)]
 
 
-WHIPPLE_DONE = {"tumor_site": "pancreas", "therapies": ["lanreotide:current"],
-                "pancreatic_surgery": "done", "pancreatic_surgery_type": "whipple"}
-CARCINOID = {"tumor_site": "small_intestine", "hormone_syndrome": "carcinoid_syndrome",
-             "therapies": ["active_surveillance"], "pancreatic_surgery": "none"}
+WHIPPLE_DONE = {
+    "tumor_site": "pancreas",
+    "therapies": ["lanreotide:current"],
+    "pancreatic_surgery": "done",
+    "pancreatic_surgery_type": "whipple",
+}
+CARCINOID = {
+    "tumor_site": "small_intestine",
+    "hormone_syndrome": "carcinoid_syndrome",
+    "therapies": ["active_surveillance"],
+    "pancreatic_surgery": "none",
+}
 
 
 @pytest.mark.parametrize("surgery_type", ["whipple", "total_pancreatectomy"])
@@ -83,23 +92,54 @@ def test_after_whipple_or_total_pancreatectomy_enzymes_with_every_meal_and_snack
     surgery_type: str, render_text: Callable[..., str]
 ) -> None:
     text = render_text({**WHIPPLE_DONE, "pancreatic_surgery_type": surgery_type})
-    assert concepts(text, r"enzyme capsules?", r"every meal", r"snack", r"vitamin B12",
-                    r"vitamin D", r"calcium") == []
+    assert (
+        concepts(
+            text,
+            r"enzyme capsules?",
+            r"every meal",
+            r"snack",
+            r"vitamin B12",
+            r"vitamin D",
+            r"calcium",
+        )
+        == []
+    )
 
 
 def test_carcinoid_syndrome_diet_niacin_and_crisis(render_text: Callable[..., str]) -> None:
     text = render_text(CARCINOID)
-    assert concepts(text, r"trigger", r"diary", r"niacin", r"carcinoid crisis",
-                    r"before any (procedure|operation|test)|before (a|any) procedure") == []
+    assert (
+        concepts(
+            text,
+            r"trigger",
+            r"diary",
+            r"niacin",
+            r"carcinoid crisis",
+            r"before any (procedure|operation|test)|before (a|any) procedure",
+        )
+        == []
+    )
 
 
 def test_lung_surgery_handout_has_no_pancreas_or_radiation_advice(
-    render_text: Callable[..., str]
+    render_text: Callable[..., str],
 ) -> None:
-    text = render_text({"tumor_site": "lung", "therapies": ["lung_resection:completed"],
-                        "pancreatic_surgery": "none"})
-    for absent in (r"enzyme capsule", r"\bPRRT\b", r"grapefruit", r"lanreotide", r"octreotide",
-                   r"carcinoid crisis", r"Whipple"):
+    text = render_text(
+        {
+            "tumor_site": "lung",
+            "therapies": ["lung_resection:completed"],
+            "pancreatic_surgery": "none",
+        }
+    )
+    for absent in (
+        r"enzyme capsule",
+        r"\bPRRT\b",
+        r"grapefruit",
+        r"lanreotide",
+        r"octreotide",
+        r"carcinoid crisis",
+        r"Whipple",
+    ):
         assert not re.search(absent, text, re.IGNORECASE), absent
 
 

@@ -35,13 +35,25 @@ def test_minimal_profile_gets_documented_defaults() -> None:
 @pytest.mark.parametrize(
     ("typed", "expected"),
     [
-        ("Lutathera", "prrt_lu177"), ("Lu-177", "prrt_lu177"), ("Sandostatin LAR", "octreotide_lar"),
-        ("Somatuline Depot", "lanreotide"), ("Afinitor", "everolimus"), ("Sutent", "sunitinib"),
-        ("Xermelo", "telotristat"), ("Creon", "pert"), ("CAPTEM", "captem"),
-        ("EP", "platinum_etoposide"), ("TACE", "embolization_tace"), ("TAE", "embolization_bland"),
-        ("Y-90", "radioembolization_y90"), ("SIRT", "radioembolization_y90"),
-        ("RFA", "ablation_rfa"), ("MWA", "ablation_mwa"), ("PPI", "ppi"),
-        ("watch and wait", "active_surveillance"), ("external-beam radiation", "external_beam_radiation"),
+        ("Lutathera", "prrt_lu177"),
+        ("Lu-177", "prrt_lu177"),
+        ("Sandostatin LAR", "octreotide_lar"),
+        ("Somatuline Depot", "lanreotide"),
+        ("Afinitor", "everolimus"),
+        ("Sutent", "sunitinib"),
+        ("Xermelo", "telotristat"),
+        ("Creon", "pert"),
+        ("CAPTEM", "captem"),
+        ("EP", "platinum_etoposide"),
+        ("TACE", "embolization_tace"),
+        ("TAE", "embolization_bland"),
+        ("Y-90", "radioembolization_y90"),
+        ("SIRT", "radioembolization_y90"),
+        ("RFA", "ablation_rfa"),
+        ("MWA", "ablation_mwa"),
+        ("PPI", "ppi"),
+        ("watch and wait", "active_surveillance"),
+        ("external-beam radiation", "external_beam_radiation"),
         ("  Somatostatin Analog ", "somatostatin_analog"),
     ],
 )
@@ -51,53 +63,91 @@ def test_therapy_aliases_a_nurse_would_type(typed: str, expected: str) -> None:
 
 
 def test_whipple_procedure_alias_with_surgery_fields() -> None:
-    data = {**BASE, "therapies": ["Whipple procedure:completed"], "pancreatic_surgery": "done",
-            "pancreatic_surgery_type": "whipple"}
+    data = {
+        **BASE,
+        "therapies": ["Whipple procedure:completed"],
+        "pancreatic_surgery": "done",
+        "pancreatic_surgery_type": "whipple",
+    }
     assert parse_profile(data, "p.yaml").profile.therapies == (Therapy("whipple", "completed"),)
 
 
 def test_clinical_facts_spellings_are_accepted() -> None:
-    data = {"primary_site": "pancreas", "grade": "g3_net", "hormone_syndrome": "other_functional",
-            "therapies": "lanreotide", "pancreatic_surgery_status": "none"}
+    data = {
+        "primary_site": "pancreas",
+        "grade": "g3_net",
+        "hormone_syndrome": "other_functional",
+        "therapies": "lanreotide",
+        "pancreatic_surgery_status": "none",
+    }
     profile = parse_profile(data, "p.yaml").profile
     assert (profile.tumor_site, profile.grade, profile.hormone_syndrome) == (
-        "pancreas", "g3", ("other",))
+        "pancreas",
+        "g3",
+        ("other",),
+    )
 
 
 def test_ambiguous_alias_lists_both_ids_and_never_guesses() -> None:
     lines = problems({**BASE, "therapies": ["octreotide"]})
-    assert lines == ["p.yaml: therapies: 'octreotide' could mean 'octreotide_lar' or "
-                     "'octreotide_sc'; write the one you mean"]
+    assert lines == [
+        "p.yaml: therapies: 'octreotide' could mean 'octreotide_lar' or "
+        "'octreotide_sc'; write the one you mean"
+    ]
 
 
 def test_near_miss_value_gets_did_you_mean_and_allowed_values() -> None:
     (line,) = problems({**BASE, "tumor_site": "pancreaz"})
-    assert line.startswith("p.yaml: tumor_site: 'pancreaz' is not an allowed value. "
-                           "Did you mean 'pancreas'? Allowed values: pancreas, small_intestine")
+    assert line.startswith(
+        "p.yaml: tumor_site: 'pancreaz' is not an allowed value. "
+        "Did you mean 'pancreas'? Allowed values: pancreas, small_intestine"
+    )
 
 
 def test_every_problem_is_collected_before_stopping() -> None:
-    lines = problems({"tumor_site": "pancreaz", "therapies": ["foo", "lanreotide:someday"],
-                      "pancreatic_surgery": "maybe", "grade": "g9", "Theraphies": "x"})
+    lines = problems(
+        {
+            "tumor_site": "pancreaz",
+            "therapies": ["foo", "lanreotide:someday"],
+            "pancreatic_surgery": "maybe",
+            "grade": "g9",
+            "Theraphies": "x",
+        }
+    )
     fields = [line.split(": ")[1] for line in lines]
-    assert fields == ["Theraphies", "tumor_site", "therapies", "therapies", "pancreatic_surgery",
-                      "grade"]
+    assert fields == [
+        "Theraphies",
+        "tumor_site",
+        "therapies",
+        "therapies",
+        "pancreatic_surgery",
+        "grade",
+    ]
     assert "Did you mean 'therapies'?" in lines[0]
     assert "Allowed values: planned, current, completed" in lines[3]
 
 
 def test_missing_required_fields_are_named() -> None:
     lines = problems({"grade": "g1"})
-    assert [line.split(": ")[1] for line in lines] == ["tumor_site", "therapies",
-                                                       "pancreatic_surgery"]
+    assert [line.split(": ")[1] for line in lines] == [
+        "tumor_site",
+        "therapies",
+        "pancreatic_surgery",
+    ]
 
 
 def test_statuses_and_lists_in_one_cell() -> None:
-    data = {**BASE, "therapies": "Somatuline Depot:current; Lutathera:next, TACE:done",
-            "hormone_syndrome": "carcinoid syndrome; gastrinoma"}
+    data = {
+        **BASE,
+        "therapies": "Somatuline Depot:current; Lutathera:next, TACE:done",
+        "hormone_syndrome": "carcinoid syndrome; gastrinoma",
+    }
     profile = parse_profile(data, "p.yaml").profile
-    assert profile.therapies == (Therapy("lanreotide", "current"), Therapy("prrt_lu177", "planned"),
-                                 Therapy("embolization_tace", "completed"))
+    assert profile.therapies == (
+        Therapy("lanreotide", "current"),
+        Therapy("prrt_lu177", "planned"),
+        Therapy("embolization_tace", "completed"),
+    )
     assert profile.hormone_syndrome == ("carcinoid_syndrome", "gastrinoma")
 
 
@@ -107,15 +157,23 @@ def test_therapy_as_mapping_in_yaml() -> None:
 
 
 def test_pancreatic_surgery_fields_add_the_operation() -> None:
-    data = {**BASE, "therapies": ["lanreotide:current"], "pancreatic_surgery": "done",
-            "pancreatic_surgery_type": "whipple"}
+    data = {
+        **BASE,
+        "therapies": ["lanreotide:current"],
+        "pancreatic_surgery": "done",
+        "pancreatic_surgery_type": "whipple",
+    }
     profile = parse_profile(data, "p.yaml").profile
     assert profile.status_of("whipple") == "completed"
 
 
 def test_planned_surgery_allows_empty_therapies() -> None:
-    data = {**BASE, "therapies": [], "pancreatic_surgery": "planned",
-            "pancreatic_surgery_type": "distal_pancreatectomy"}
+    data = {
+        **BASE,
+        "therapies": [],
+        "pancreatic_surgery": "planned",
+        "pancreatic_surgery_type": "distal_pancreatectomy",
+    }
     assert parse_profile(data, "p.yaml").profile.status_of("distal_pancreatectomy") == "planned"
 
 
@@ -129,10 +187,22 @@ def test_empty_therapies_without_pancreatic_surgery_is_an_error() -> None:
     [
         ({"therapies": ["whipple"]}, "lists 'whipple' but pancreatic_surgery is 'none'"),
         ({"pancreatic_surgery": "done"}, "pancreatic_surgery_type: is required when"),
-        ({"pancreatic_surgery": "done", "pancreatic_surgery_type": "whipple",
-          "therapies": ["distal_pancreatectomy"]}, "they must agree"),
-        ({"pancreatic_surgery": "done", "pancreatic_surgery_type": "whipple",
-          "therapies": ["whipple:planned"]}, "lists whipple:planned but pancreatic_surgery is"),
+        (
+            {
+                "pancreatic_surgery": "done",
+                "pancreatic_surgery_type": "whipple",
+                "therapies": ["distal_pancreatectomy"],
+            },
+            "they must agree",
+        ),
+        (
+            {
+                "pancreatic_surgery": "done",
+                "pancreatic_surgery_type": "whipple",
+                "therapies": ["whipple:planned"],
+            },
+            "lists whipple:planned but pancreatic_surgery is",
+        ),
         ({"pancreatic_surgery_type": "whipple"}, "but pancreatic_surgery is 'none'"),
     ],
 )
@@ -155,22 +225,34 @@ def test_unknown_unrelated_field_is_a_warning_not_an_error() -> None:
     assert parsed.warnings == ["p.yaml: unknown field 'favourite_colour' ignored"]
 
 
-@pytest.mark.parametrize(("raw", "expected"), [("yes", True), ("No", False), ("1", True),
-                                              (True, True), ("", False)])
+@pytest.mark.parametrize(
+    ("raw", "expected"), [("yes", True), ("No", False), ("1", True), (True, True), ("", False)]
+)
 def test_large_print_accepts_yes_no_and_one_zero(raw: object, expected: bool) -> None:
     assert parse_profile({**BASE, "large_print": raw}, "p.yaml").profile.large_print is expected
 
 
 def test_private_fields_are_never_quoted_in_errors() -> None:
     secret = "Jane Secret-Name"
-    lines = problems({**BASE, "patient_name": secret + "\n2nd line", "notes": secret * 200,
-                      "large_print": "perhaps"})
-    assert lines and all(secret not in line for line in lines)
+    lines = problems(
+        {
+            **BASE,
+            "patient_name": secret + "\n2nd line",
+            "notes": secret * 200,
+            "large_print": "perhaps",
+        }
+    )
+    assert lines
+    assert all(secret not in line for line in lines)
 
 
 def test_clinical_odd_combinations_warn_but_validate() -> None:
-    data = {**BASE, "therapies": ["everolimus", "telotristat"], "tumor_site": "lung",
-            "hormone_syndrome": "carcinoid_syndrome"}
+    data = {
+        **BASE,
+        "therapies": ["everolimus", "telotristat"],
+        "tumor_site": "lung",
+        "hormone_syndrome": "carcinoid_syndrome",
+    }
     warnings = parse_profile(data, "p.yaml").warnings
     assert any("everolimus with carcinoid_syndrome" in w for w in warnings)
     assert any("telotristat without a somatostatin analog" in w for w in warnings)
