@@ -7,8 +7,11 @@ from typing import Any
 
 import yaml
 
+# libyaml's parser when PyYAML was built with it (several times faster), else pure Python.
+_BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
-class _StrictSafeLoader(yaml.SafeLoader):
+
+class _StrictSafeLoader(_BaseLoader):  # type: ignore[misc, valid-type]
     """SafeLoader that refuses duplicate keys (a second `therapies:` would hide the first)."""
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
@@ -36,7 +39,7 @@ def _describe(error: yaml.YAMLError) -> str:
 def parse_yaml(text: str) -> Any:
     """Parse YAML text as plain data; raise ValueError with a one-line reason."""
     try:
-        return yaml.load(text, Loader=_StrictSafeLoader)  # noqa: S506 - a SafeLoader subclass
+        return yaml.load(text, Loader=_StrictSafeLoader)  # noqa: S506 - a safe loader subclass
     except yaml.YAMLError as error:
         raise ValueError(f"not valid YAML ({_describe(error)})") from None
 
