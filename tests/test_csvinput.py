@@ -1,0 +1,244 @@
+"""Reading CSV profiles as spreadsheets export them, and ``careplan validate`` on a CSV."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from careplan.cli import cli
+from careplan.csvinput import CsvRow, OutputNames, open_csv, validate_csv, validate_row
+from careplan.errors import ProfileError
+
+DATA = Path(__file__).resolve().parent / "data" / "csv"
+HEADER = "id,patient_name,tumor_site,therapies,pancreatic_surgery"
+
+
+def write(tmp_path: Path, data: bytes | str, name: str = "rows.csv") -> Path:
+    path = tmp_path / name
+    path.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
+    return path
+
+
+def rows_of(path: Path) -> list[CsvRow]:
+    table = open_csv(path)
+    assert not table.problems, table.problems
+    return list(table.rows())
+
+
+def test_messy_export_bom_crlf_semicolons_header_spellings() -> None:
+    table = open_csv(DATA / "messy.csv")
+    assert (table.encoding, table.delimiter, table.problems) == ("utf-8-sig", ";", [])
+    assert table.warnings == ["messy.csv: column 'Ward' is not a profile field; ignored"]
+    rows = list(table.rows())
+    first = rows[0]
+    assert first.number == 3  # header is row 1, the blank line is row 2
+    assert first.values["id"] == "N-5"  # stray spaces stripped
+    assert first.values["tumor_site"] == "Small Bowel"
+    assert "Ward" not in first.values
+    assert "4B" not in first.values.values()
+    profile = validate_row(first).profile
+    assert profile.tumor_site == "small_intestine"
+    assert profile.extent == "distant"
+    assert profile.hormone_syndrome == ("carcinoid_syndrome",)
+    assert [(t.id, t.status) for t in profile.therapies] == [
+        ("lanreotide", "current"),
+        ("prrt_lu177", "planned"),
+    ]
+    # Blank lines keep their numbers, and a quoted cell with a line break is one row.
+    assert [r.number for r in rows] == [3, 4, 6, 7, 8, 9, 10, 11]
+    assert validate_row(rows[-1]).profile.notes == "line one\nline two"
+
+
+@pytest.mark.parametrize(
+    ("header", "delimiter"),
+    [
+        ("ID,Patient Name,Tumor Site,Therapies,Pancreatic-Surgery", ","),
+        ("id;patient_name;tumour_site;treatment;pancreas_surgery", ";"),
+        ("Id\tName\tPrimary Site\tTherapy\tpancreatic surgery", "\t"),
+    ],
+)
+def test_delimiter_detected_from_header(tmp_path: Path, header: str, delimiter: str) -> None:
+    line = delimiter.join(["P-1", "Ann, Jr; x", "lung", "surveillance", "none"])
+    if delimiter != "\t":
+        line = line.replace("Ann, Jr; x", '"Ann, Jr; x"')
+    table = open_csv(write(tmp_path, f"{header}\r\n{line}\r\n"))
+    assert table.delimiter == delimiter
+    (row,) = table.rows()
+    assert row.values == {
+        "id": "P-1",
+        "patient_name": "Ann, Jr; x",
+        "tumor_site": "lung",
+        "therapies": "surveillance",
+        "pancreatic_surgery": "none",
+    }
+
+
+def test_windows_1252_is_decoded_with_a_warning() -> None:
+    table = open_csv(DATA / "windows-1252.csv")
+    assert table.encoding == "cp1252"
+    assert "not UTF-8" in table.warnings[0]
+    assert "CSV UTF-8" in table.warnings[0]
+    (row,) = table.rows()
+    assert validate_row(row).profile.patient_name == "Zoë Café"
+
+
+def test_utf16_unicode_text_export(tmp_path: Path) -> None:
+    text = HEADER.replace(",", "\t") + "\r\nU-1\tZoë\tpancreas\tAfinitor\tnone\r\n"
+    (row,) = rows_of(write(tmp_path, text.encode("utf-16")))
+    assert validate_row(row).profile.therapy_ids == ("everolimus",)
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (b"id,tumor_site\n\x81\x8d\x90\n", "is not UTF-8 text, nor Windows-1252"),
+        (b"PK\x03\x04rest-of-a-zip", "Excel or OpenDocument workbook"),
+        (b"\n\r\n  \n", "is empty"),
+    ],
+)
+def test_unreadable_files_are_fatal_and_say_how_to_resave(
+    tmp_path: Path, data: bytes, expected: str
+) -> None:
+    report = validate_csv(write(tmp_path, data))
+    assert report.fatal
+    assert report.valid == report.invalid == 0
+    assert expected in str(report.problems[0])
+
+
+def test_missing_file_is_fatal(tmp_path: Path) -> None:
+    report = validate_csv(tmp_path / "nope.csv")
+    assert report.fatal
+    assert str(report.problems[0]) == "nope.csv: file not found"
+
+
+def test_near_miss_header_is_an_error_with_did_you_mean() -> None:
+    table = open_csv(DATA / "typo-header.csv")
+    assert [str(p) for p in table.problems] == [
+        "typo-header.csv row 1: 'Theraphies': unknown column. Did you mean 'therapies'?"
+    ]
+    assert list(table.rows()) == []
+
+
+def test_header_problems(tmp_path: Path) -> None:
+    table = open_csv(write(tmp_path, "id,tumor_site,Tumour Site,therapies\n1,lung,lung,rt\n"))
+    assert [str(p) for p in table.problems] == [
+        "rows.csv row 1: 'Tumour Site': is the same field as column 'tumor_site' (tumor_site); "
+        "keep one of them",
+        "rows.csv row 1: has no 'pancreatic_surgery' column; every row needs one",
+    ]
+
+
+def test_unnamed_column_is_ignored_with_one_warning(tmp_path: Path) -> None:
+    table = open_csv(write(tmp_path, f"{HEADER},\nA,Ann,lung,rt,none,x\nB,Bo,lung,rt,none,y\n"))
+    assert table.warnings == ["rows.csv: column 6 has no header; ignored"]
+    assert len(list(table.rows())) == 2
+
+
+def test_row_with_more_cells_than_the_header(tmp_path: Path) -> None:
+    path = write(tmp_path, f"{HEADER}\nA,Ann,lung,rt,none,,\nB,Bo,lung,rt,none,oops\n")
+    first, second = rows_of(path)
+    validate_row(first)  # trailing empty cells are harmless
+    with pytest.raises(ProfileError) as caught:
+        validate_row(second)
+    assert str(caught.value) == (
+        "rows.csv row 3: has 6 cells but the header has 5 columns; look for a stray "
+        "delimiter or an unquoted ',' or ';' in a cell"
+    )
+
+
+def test_list_cells_split_on_semicolons_commas_and_line_breaks(tmp_path: Path) -> None:
+    text = (
+        f"{HEADER},hormone_syndrome\n"
+        'A,,pancreas,"everolimus; Sandostatin LAR:current",none,"gastrinoma,insulinoma"\n'
+        'B,,pancreas,"CAPTEM\nPPI",none,\n'
+    )
+    first, second = (validate_row(r).profile for r in rows_of(write(tmp_path, text)))
+    assert first.therapy_ids == ("everolimus", "octreotide_lar")
+    assert first.hormone_syndrome == ("gastrinoma", "insulinoma")
+    assert second.therapy_ids == ("captem", "ppi")
+
+
+def test_validate_lists_every_bad_row_with_number_field_value_and_hint() -> None:
+    report = validate_csv(DATA / "messy.csv")
+    assert (report.valid, report.invalid, report.fatal) == (6, 2, False)
+    messages = [str(p) for p in report.problems]
+    assert messages[0].startswith(
+        "messy.csv row 9: tumor_site: 'pancrea' is not an allowed value. Did you mean "
+        "'pancreas'? Allowed values: pancreas, small_intestine,"
+    )
+    assert messages[1].startswith("messy.csv row 9: therapies: 'foo' is not an allowed value.")
+    assert messages[2] == (
+        "messy.csv row 9: grade: 'g7' is not an allowed value. Allowed values: g1, g2, g3, "
+        "nec, unknown"
+    )
+    assert messages[3] == (
+        "messy.csv row 10: large_print: 'maybe' is not true or false. Allowed values: true, "
+        "false (also yes/no, 1/0)"
+    )
+    assert (
+        "messy.csv row 4: id 'n-5' is used by an earlier row; this handout will be saved as "
+        "n-5-2.pdf"
+    ) in report.warnings
+
+
+def test_problems_never_quote_the_name_or_notes(tmp_path: Path) -> None:
+    name, notes = "Secretname " * 12, "Secretnote\n" * 300
+    path = write(tmp_path, f'{HEADER},notes\nA,{name},lung,rt,none,"{notes}"\n')
+    report = validate_csv(path)
+    assert report.invalid == 1
+    text = " ".join(map(str, [*report.problems, *report.warnings]))
+    assert "patient_name: is too long" in text
+    assert "notes: is too long" in text
+    assert "Secret" not in text
+
+
+def test_output_names_are_safe_unique_and_never_the_name() -> None:
+    names = OutputNames(reserved=("all",))
+    ids = ["N-5", "n-5", "N-5", "../../etc/passwd", "/abs/path", "", "  ", "CON", "ALL", "é"]
+    rows = [
+        CsvRow(i + 2, f"x row {i + 2}", {"id": v, "patient_name": "Ann"}) for i, v in enumerate(ids)
+    ]
+    assert [names.assign(r) for r in rows] == [
+        "N-5",
+        "n-5-2",
+        "N-5-3",
+        "etc-passwd",
+        "abs-path",
+        "row-7",
+        "row-8",
+        "id-CON",
+        "ALL-2",
+        "row-11",
+    ]
+
+
+def test_cli_validate_csv_lists_rows_and_renders_nothing(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(cli, ["validate", str(DATA / "messy.csv")])
+    assert list(tmp_path.iterdir()) == []
+    assert result.exit_code == 1
+    assert "error: messy.csv row 9: tumor_site: 'pancrea'" in result.stderr
+    assert result.stderr.endswith("6 valid, 2 invalid\n")
+    ok = runner.invoke(cli, ["validate", str(DATA / "clinic-day.csv")])
+    assert ok.exit_code == 0, ok.stderr
+    assert ok.stderr == "4 valid, 0 invalid\n"
+
+
+def test_cli_validate_fatal_header_exits_1(runner: CliRunner) -> None:
+    result = runner.invoke(cli, ["validate", str(DATA / "typo-header.csv")])
+    assert result.exit_code == 1
+    assert "Did you mean 'therapies'?" in result.stderr
+
+
+def test_csvinput_never_imports_weasyprint() -> None:
+    code = (
+        "import sys, careplan.csvinput as c; c.validate_csv(sys.argv[1]); "
+        "assert 'weasyprint' not in sys.modules"
+    )
+    subprocess.run([sys.executable, "-c", code, str(DATA / "messy.csv")], check=True)
