@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
+from urllib.parse import urlsplit
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError
 from markupsafe import Markup, escape
@@ -23,6 +25,8 @@ from careplan.profile import Profile
 from careplan.resources import templates_dir
 
 PAPER_SIZES = ("letter", "a4")
+NOTE_LINES = 7
+NOTE_LINES_LARGE = 6
 
 
 @dataclass(frozen=True)
@@ -49,21 +53,61 @@ def environment() -> Environment:
     return env
 
 
-def _filler(clinic: Clinic, ui: dict[str, Any]):
-    """Return a filter that escapes text, then fills clinic placeholders or blank lines."""
+def _filler(clinic: Clinic, ui: dict[str, Any]) -> Callable[[str], Markup]:
+    """Return a filter that escapes text, then fills clinic placeholders or blank lines.
+
+    A missing value prints as a line to write on, followed by its label in brackets.
+    """
 
     def fill(text: str) -> Markup:
         def replace(match: re.Match[str]) -> str:
             name = match.group(1)
             value = clinic.get(name)
             if value is not None:
-                return str(escape(value))
-            label = ui["blank_label"]["prrt_days" if name.startswith("prrt_days") else name]
-            return str(Markup('<span class="blank" aria-label="{0}">{0}</span>').format(label))
+                return str(Markup('<span class="filled">{}</span>').format(value))
+            short = name.startswith("prrt_days")
+            label = ui["blank_label"]["prrt_days" if short else name]
+            return str(
+                Markup(
+                    '<span class="blank{}"></span> <span class="blank-label">({})</span>'
+                ).format(" blank-short" if short else "", label)
+            )
 
         return Markup(PLACEHOLDER.sub(replace, str(escape(text))))  # noqa: S704 - escaped first
 
     return fill
+
+
+def _fielder(clinic: Clinic) -> Callable[[str], Markup]:
+    """Return a filter for a value after its own label: the clinic's value or a line to write on."""
+
+    def field(name: str) -> Markup:
+        value = clinic.get(name)
+        if value is not None:
+            return Markup('<span class="filled">{}</span>').format(value)
+        return Markup('<span class="write-line"></span>')
+
+    return field
+
+
+def css_string(text: str) -> str:
+    """Quote trusted text as a CSS string, escaping everything but letters, digits and spaces."""
+    escaped = (c if c.isalnum() or c == " " else f"\\{ord(c):x} " for c in text)
+    return '"' + "".join(escaped) + '"'
+
+
+def page_number_css(ui: dict[str, Any]) -> str:
+    """Return the "Page X of Y" margin rule for one language, from ui.yaml (never profile data)."""
+    parts = re.split(r"(\{page\}|\{pages\})", ui["page_number"])
+    counters = {"{page}": "counter(page)", "{pages}": "counter(pages)"}
+    content = " ".join(counters.get(p) or css_string(p) for p in parts if p)
+    return f"@page {{ @top-right {{ content: {content}; }} }}"
+
+
+def _site(url: str) -> str:
+    """Return a source URL's web site (``cancer.net``): short enough to print and type."""
+    host = urlsplit(url).hostname or ""
+    return host.removeprefix("www.")
 
 
 def render_html(
@@ -71,19 +115,30 @@ def render_html(
 ) -> str:
     """Render the handout's HTML."""
     ui = library.ui[plan.language]
+    large_print = options.large_print or profile.large_print
+
+    def long_date(date: dt.date) -> str:
+        return ui["date_format"].format(
+            day=date.day, month=ui["months"][date.month - 1], year=date.year
+        )
+
     template = environment().get_template("handout.html.j2")
     try:
         return template.render(
             plan=plan,
             ui=ui,
             fill=_filler(clinic, ui),
+            field=_fielder(clinic),
             patient_name=profile.patient_name,
             notes=profile.notes,
             clinic=clinic,
             logo_url=clinic.logo.as_uri() if clinic.logo else None,
-            large_print=options.large_print or profile.large_print,
+            large_print=large_print,
             paper=options.paper,
-            made_on=options.date.isoformat(),
+            made_on=long_date(options.date),
+            long_date=long_date,
+            site=_site,
+            note_lines=NOTE_LINES_LARGE if large_print else NOTE_LINES,
         )
     except TemplateError as error:
         raise RenderError(f"template error: {error}") from error

@@ -25,6 +25,8 @@ from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from careplan.errors import RenderError
+from careplan.html import page_number_css
+from careplan.library import load_library
 from careplan.resources import assets_dir
 
 PDF_VARIANTS = (
@@ -96,9 +98,13 @@ class PdfRenderer:
             self._css[name] = css
         return self._css[name]
 
-    def stylesheets(self, paper: str, large_print: bool) -> list[CSS]:
-        """Return the parsed stylesheets for a paper size and print mode (cached)."""
-        sheets = [self._stylesheet("handout.css"), self._stylesheet(paper, PAGE_CSS[paper])]
+    def stylesheets(self, paper: str, large_print: bool, language: str) -> list[CSS]:
+        """Return the parsed stylesheets for a paper size, print mode and language (cached)."""
+        sheets = [
+            self._stylesheet("handout.css"),
+            self._stylesheet(paper, PAGE_CSS[paper]),
+            self._stylesheet(f"lang-{language}", page_number_css(load_library().ui[language])),
+        ]
         if large_print:
             sheets.append(self._stylesheet("large-print.css"))
         return sheets
@@ -132,7 +138,8 @@ class PdfRenderer:
                     if pdf_variant in (None, "none")
                     else {"pdf_variant": pdf_variant}
                 )
-                options["stylesheets"] = self.stylesheets(paper, large_print)
+                language = document.etree_element.get("lang", "en")
+                options["stylesheets"] = self.stylesheets(paper, large_print, language)
                 rendered = document.render(font_config=self.font_config, **options)
                 pdf = rendered.write_pdf(**options)
                 pages = len(rendered.pages)
