@@ -146,3 +146,23 @@ def test_lung_surgery_handout_has_no_pancreas_or_radiation_advice(
 def test_surgery_fields_alone_bring_the_operation_content(render: Callable[..., Any]) -> None:
     plan = render(WHIPPLE_DONE).plan
     assert {"pancreatic_surgery_done", "after_whipple_eating"} <= set(plan.module_ids)
+
+
+def test_each_treatment_says_whether_it_is_planned_current_or_finished(
+    render: Callable[..., Any],
+) -> None:
+    plan = render(
+        {
+            "tumor_site": "small_intestine",
+            "pancreatic_surgery": "none",
+            "therapies": [
+                "lanreotide:current",
+                "prrt_lu177:planned",
+                "small_bowel_resection:completed",
+            ],
+        }
+    ).plan
+    treatments = {m.id: m.status for s in plan.sections if s.id == "treatment" for m in s.modules}
+    assert treatments["somatostatin_analog"] == "Having now"
+    assert treatments["prrt"] == "Planned"
+    assert set(treatments.values()) >= {"Having now", "Planned", "Finished"}

@@ -10,10 +10,11 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from careplan.library import Block, Item, Library, LogPage, Module, Source
 from careplan.profile import Profile
-from careplan.rules import Facts
+from careplan.rules import Facts, Reason
 from careplan.vocab import Vocabulary
 
 KEY_POINTS = 3
@@ -102,22 +103,24 @@ def _blocks(blocks: tuple[Block, ...], facts: Facts) -> tuple[SelectedBlock, ...
     return tuple(out)
 
 
-def _therapy_status(module: Module, profile: Profile, ui: dict, reasons: list[str]) -> str | None:
+def _therapy_status(
+    module: Module, profile: Profile, ui: dict[str, Any], reasons: list[Reason]
+) -> str | None:
     """Label a treatment module with its therapy's status when it is about exactly one therapy."""
-    ids = {r.split()[2] for r in reasons if r.startswith("therapies include ")}
-    if module.section != "treatment" or len(ids) != 1:
+    therapies = {r.therapy for r in reasons if r.therapy}
+    if module.section != "treatment" or len(therapies) != 1:
         return None
-    status = profile.status_of(ids.pop())
+    status = profile.status_of(therapies.pop())  # type: ignore[arg-type]
     return ui["status"][status] if status else None
 
 
-def _title(profile: Profile, ui: dict) -> str:
+def _title(profile: Profile, ui: dict[str, Any]) -> str:
     base = ui["title_nec"] if profile.grade == "nec" else ui["title_net"]
     phrase = ui["site_phrase"].get(profile.tumor_site, "")
     return f"{base} {phrase}".strip()
 
 
-def _facts_rows(profile: Profile, vocab: Vocabulary, ui: dict, lang: str) -> tuple:
+def _facts_rows(profile: Profile, vocab: Vocabulary, ui: dict[str, Any], lang: str) -> tuple:
     fields = vocab.fields
     rows = [
         (ui["plan_where"], fields["tumor_site"].label(profile.tumor_site, lang)),
@@ -181,7 +184,8 @@ def build_plan(profile: Profile, library: Library, vocab: Vocabulary, *, today: 
                     self_care=_items(text.self_care, facts),
                     sources=module.sources,
                     last_reviewed=module.last_reviewed,
-                    reasons=tuple(dict.fromkeys(reasons)) or ("applies to every handout",),
+                    reasons=tuple(dict.fromkeys(r.text for r in reasons))
+                    or ("applies to every handout",),
                     status=_therapy_status(module, profile, ui, reasons),
                 ),
             )

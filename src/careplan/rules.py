@@ -58,7 +58,18 @@ class Facts:
         )
 
 
-Result = tuple[bool, list[str]]
+@dataclass(frozen=True)
+class Reason:
+    """A profile fact that made a rule true; ``therapy`` names the therapy when there is one."""
+
+    text: str
+    therapy: str | None = None
+
+    def __str__(self) -> str:
+        return self.text
+
+
+Result = tuple[bool, list[Reason]]
 
 
 class Rule:
@@ -86,7 +97,7 @@ class FieldIn(Rule):
     def evaluate(self, facts: Facts) -> Result:
         value = facts.values[self.field]
         ok = value in self.allowed
-        return ok, [f"{self.field} is {value}"] if ok else []
+        return ok, [Reason(f"{self.field} is {value}")] if ok else []
 
 
 @dataclass(frozen=True)
@@ -95,7 +106,7 @@ class SyndromeIn(Rule):
 
     def evaluate(self, facts: Facts) -> Result:
         hits = sorted(facts.syndromes & self.allowed)
-        return bool(hits), [f"hormone_syndrome includes {h}" for h in hits]
+        return bool(hits), [Reason(f"hormone_syndrome includes {h}") for h in hits]
 
 
 @dataclass(frozen=True)
@@ -112,10 +123,8 @@ class TherapyMatch(Rule):
                 continue
             if self.statuses is not None and status not in self.statuses:
                 continue
-            reasons.append(
-                f"therapies include {therapy}"
-                + (f" ({status})" if self.statuses is not None else "")
-            )
+            status_text = f" ({status})" if self.statuses is not None else ""
+            reasons.append(Reason(f"therapies include {therapy}{status_text}", therapy))
         return bool(reasons), reasons
 
 
@@ -124,7 +133,7 @@ class All(Rule):
     rules: tuple[Rule, ...]
 
     def evaluate(self, facts: Facts) -> Result:
-        reasons: list[str] = []
+        reasons: list[Reason] = []
         for rule in self.rules:
             ok, why = rule.evaluate(facts)
             if not ok:
@@ -150,7 +159,7 @@ class Not(Rule):
 
     def evaluate(self, facts: Facts) -> Result:
         ok = not self.rule.holds(facts)
-        return ok, [f"not ({self.text})"] if ok else []
+        return ok, [Reason(f"not ({self.text})")] if ok else []
 
 
 class RuleSyntaxError(ValueError):
