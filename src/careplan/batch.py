@@ -170,7 +170,8 @@ def _init_worker(clinic: Clinic, options: RenderOptions) -> None:
     from careplan.html import environment
     from careplan.pdf import renderer
 
-    renderer()
+    for large_print in (False, True):  # parse the stylesheets now, not in the first task
+        renderer().stylesheets(options.paper, large_print)
     environment()
     load_library()
     load_vocabulary()
@@ -390,12 +391,13 @@ def run_batch(
     table = open_csv(csv_path, vocab=vocab)
     if table.fatal:
         raise ProfileError(table.problems)
-    for warning in table.warnings:
-        if progress:
+    if progress:
+        for warning in table.warnings:
             progress.warning(warning)
     outdir.mkdir(parents=True, exist_ok=True)
     remove_stale_temporaries(outdir)
-    summary = BatchSummary(report=report or outdir / REPORT_NAME)
+    report = report or outdir / REPORT_NAME
+    summary = BatchSummary(report=report)
     manifest = Manifest(outdir)
     inputs = inputs_digest(clinic, options)
     wanted = {item.strip().casefold() for item in only if item.strip()}
@@ -414,8 +416,7 @@ def run_batch(
             matched.update(keys)
             yield _Task(row, outdir / f"{stem}.pdf", row_hash(row, inputs))
 
-    assert summary.report is not None
-    report_writer = ReportWriter(summary.report)
+    report_writer = ReportWriter(report)
     merge_items: list[tuple[Path, str]] = []
 
     def finish(task: _Task, pending: AsyncResult[RowResult] | RowResult) -> None:
@@ -462,6 +463,9 @@ def run_batch(
         for task, pending in queue:
             if isinstance(pending, RowResult) or (pending.ready() and pending.successful()):
                 finish(task, pending)
+    except BaseException:
+        pool.terminate()
+        raise
     finally:
         pool.join()
         report_writer.close()
@@ -472,8 +476,11 @@ def run_batch(
     for item in sorted(wanted - matched):
         summary.notes.append(f"--only: no row has the id {item!r}")
     if merge is not None and not summary.interrupted:
-        summary.merged = merge
-        summary.merged_pages = merge_pdfs(merge_items, merge)
+        if merge_items:
+            summary.merged = merge
+            summary.merged_pages = merge_pdfs(merge_items, merge)
+        else:
+            summary.notes.append(f"no handouts to merge; {merge} was not written")
     return summary
 
 
