@@ -183,6 +183,93 @@ def render(
     click.echo(f"wrote {output}{pages}", err=True)
 
 
+NO_CLINIC_WARNING = (
+    "NO CLINIC FILE (--clinic): every phone number, the fever threshold and the PRRT day "
+    "counts will print as BLANK LINES in every handout. Fill them in by hand, or rerun with "
+    "--clinic clinic.yaml."
+)
+
+
+@cli.command()
+@click.argument("profiles", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "-o",
+    "--outdir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for the PDFs (<id>.pdf), report.csv and manifest.json.",
+)
+@click.option(
+    "-j", "--jobs", type=click.IntRange(min=1), help="Worker processes (default: one per core)."
+)
+@click.option(
+    "--merge",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write one PDF of every handout, in row order, for double-sided printing.",
+)
+@click.option(
+    "--skip-existing",
+    is_flag=True,
+    help="Skip rows whose PDF was already made from the same row, clinic file and options.",
+)
+@click.option("--only", metavar="ID,...", help="Render only the rows with these ids.")
+@click.option(
+    "--report",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to write the report (default: OUTDIR/report.csv).",
+)
+@render_options
+@handles_errors
+def batch(
+    profiles: Path,
+    outdir: Path,
+    jobs: int | None,
+    merge: Path | None,
+    skip_existing: bool,
+    only: str | None,
+    report: Path | None,
+    clinic: Path | None,
+    paper: str,
+    large_print: bool,
+    pdf_variant: str,
+    printed_date: dt.datetime | None,
+) -> None:
+    """Render one PDF handout per row of a CSV file (as a spreadsheet exports it).
+
+    One bad row never stops the others: each is listed with its reason, and the run ends
+    with "N written, M failed, K skipped". Exits 0 when every row was written or skipped,
+    1 when any failed, 130 on Ctrl-C.
+
+    \b
+    Example:
+      careplan batch examples/clinic-day.csv -o handouts/ --clinic examples/clinic.yaml \\
+          --merge handouts/print-all.pdf
+    """
+    from careplan.batch import BatchProgress, run_batch
+
+    options = build_options(paper, large_print, pdf_variant, printed_date)
+    if clinic is None:
+        warn([NO_CLINIC_WARNING])
+    summary = run_batch(
+        profiles,
+        outdir,
+        options=options,
+        clinic_path=clinic,
+        jobs=jobs,
+        merge=merge,
+        skip_existing=skip_existing,
+        only=(only or "").split(","),
+        report=report,
+        progress=BatchProgress(sys.stderr),
+    )
+    warn(summary.notes)
+    click.echo(f"report: {summary.report}", err=True)
+    if summary.merged:
+        click.echo(f"print file: {summary.merged} ({summary.merged_pages} pages)", err=True)
+    click.echo(summary.line(), err=True)
+    sys.exit(summary.exit_code)
+
+
 @cli.command()
 @click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
 @handles_errors
