@@ -6,6 +6,7 @@ import csv
 import hashlib
 import io
 import json
+import multiprocessing
 import os
 import signal
 import subprocess
@@ -266,3 +267,22 @@ def test_progress_redraws_one_line_on_a_terminal() -> None:
     assert text.startswith("\r\x1b[K1/2 rows, ")
     assert "/s, about " in text
     assert text.endswith("\r\x1b[Kwarning: something to check\n")
+
+
+@pytest.mark.skipif(
+    multiprocessing.get_start_method() != "fork", reason="workers must inherit the patch"
+)
+def test_a_worker_that_cannot_start_fails_rows_instead_of_hanging(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken() -> None:
+        raise RuntimeError("templates missing")
+
+    monkeypatch.setattr("careplan.html.environment", broken)
+    result = batch(runner, two_rows(tmp_path), tmp_path / "out")
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[-1] == "0 written, 2 failed, 0 skipped"
+    assert (
+        "error: two.csv row 2: the renderer could not start (RuntimeError: templates missing)"
+        in result.stderr
+    )

@@ -165,17 +165,23 @@ _WORKER: dict[str, Any] = {}
 
 
 def _init_worker(clinic: Clinic, options: RenderOptions) -> None:
-    """Warm this worker once: WeasyPrint state, Jinja environment, content and vocabulary."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides how Ctrl-C ends the run
-    from careplan.html import environment
-    from careplan.pdf import renderer
+    """Warm this worker once: WeasyPrint state, Jinja environment, content and vocabulary.
 
-    for large_print in (False, True):  # parse the stylesheets now, not in the first task
-        renderer().stylesheets(options.paper, large_print)
-    environment()
-    load_library()
-    load_vocabulary()
+    A failure here is kept and reported on every row: an initializer that raised would
+    make the pool start new workers forever.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides how Ctrl-C ends the run
     _WORKER.update(clinic=clinic, options=options)
+    try:
+        from careplan.html import environment
+        from careplan.pdf import renderer
+
+        renderer()
+        environment()
+        load_library()
+        load_vocabulary()
+    except Exception as error:
+        _WORKER["broken"] = f"the renderer could not start ({type(error).__name__}: {error})"
 
 
 def _strip_source(message: str, source: str) -> str:
@@ -186,6 +192,8 @@ def render_row(task: _Task) -> RowResult:
     """Validate, render and atomically write one row's PDF; return only a status."""
     row = task.row
     base = {"row": row.number, "id": row.id, "input_hash": task.input_hash}
+    if "broken" in _WORKER:
+        return RowResult(status=FAILED, errors=(_WORKER["broken"],), **base)
     try:
         parsed = validate_row(row)
     except ProfileError as error:
