@@ -27,6 +27,7 @@ from careplan.resources import templates_dir
 PAPER_SIZES = ("letter", "a4")
 NOTE_LINES = 7
 NOTE_LINES_LARGE = 6
+LOG_SHARED_ROWS = 8  # rows per diary table when two share a page
 
 
 @dataclass(frozen=True)
@@ -139,6 +140,7 @@ def render_html(
             long_date=long_date,
             site=_site,
             note_lines=NOTE_LINES_LARGE if large_print else NOTE_LINES,
+            log_shared_rows=LOG_SHARED_ROWS,
         )
     except TemplateError as error:
         raise RenderError(f"template error: {error}") from error

@@ -18,6 +18,9 @@ from careplan.rules import Facts, Reason
 from careplan.vocab import Vocabulary
 
 KEY_POINTS = 3
+MAX_QUESTIONS = 8
+# Questions about this patient's own treatments come first when the list is cut.
+QUESTION_PRIORITY = ("treatment", "syndrome", "nutrition", "safety", "about", "support")
 
 
 @dataclass(frozen=True)
@@ -204,9 +207,9 @@ def build_plan(profile: Profile, library: Library, vocab: Vocabulary, *, today: 
     signs = sorted(
         (library.signs[s] for s in sign_ids), key=lambda s: (s.level != "emergency", s.order, s.id)
     )
-    questions = tuple(
-        dict.fromkeys(q for m in modules for q in _items(m.text[lang].questions, facts))
-    )
+    by_priority = sorted(modules, key=lambda m: QUESTION_PRIORITY.index(m.section))
+    asked = (q for m in by_priority for q in _items(m.text[lang].questions, facts))
+    questions = tuple(dict.fromkeys(asked))[:MAX_QUESTIONS]
     wallet = tuple(
         dict.fromkeys(w for m in modules for w in _items(m.text[lang].wallet_card, facts))
     )
