@@ -104,7 +104,7 @@ def test_messy_csv_isolates_bad_rows_and_keeps_names_safe(
     outdir = tmp_path / "out"
     result = batch(runner, DATA / "messy.csv", outdir)
     assert result.exit_code == 1
-    assert result.stderr.splitlines()[-1] == "6 written, 2 failed, 0 skipped"
+    assert result.stderr.splitlines()[-1] == "6 written, 3 failed, 0 skipped"
     assert sorted(p.name for p in outdir.iterdir()) == [
         "N-5.pdf",
         "N-6.pdf",
@@ -120,6 +120,7 @@ def test_messy_csv_isolates_bad_rows_and_keeps_names_safe(
     by_row = {r["row"]: r for r in report}
     assert by_row["9"]["id"] == "'=cmd|calc"  # neutralized: a spreadsheet shows it as text
     assert by_row["10"]["id"] == "'+1"
+    assert by_row["12"]["id"] == "'@SUM(1)"
     assert by_row["9"]["status"] == "failed"
     assert by_row["9"]["output"] == by_row["9"]["pages"] == ""
     assert (
@@ -129,7 +130,7 @@ def test_messy_csv_isolates_bad_rows_and_keeps_names_safe(
     )
     assert "error: messy.csv row 10: large_print: 'maybe' is not true or false" in result.stderr
     text = result.stderr + (outdir / "report.csv").read_text(encoding="utf-8-sig")
-    for private in ("<b>Ann</b>", "Bob", "@Gus", "Fay", "HYPERLINK", "line one"):
+    for private in ("<b>Ann</b>", "Bob", "@Gus", "Fay", "HYPERLINK", "line one", "<script>"):
         assert private not in text
     # HTML in a name is printed as text, not interpreted.
     first = PdfReader(outdir / "N-5.pdf")

@@ -49,8 +49,8 @@ def test_messy_export_bom_crlf_semicolons_header_spellings() -> None:
         ("prrt_lu177", "planned"),
     ]
     # Blank lines keep their numbers, and a quoted cell with a line break is one row.
-    assert [r.number for r in rows] == [3, 4, 6, 7, 8, 9, 10, 11]
-    assert validate_row(rows[-1]).profile.notes == "line one\nline two"
+    assert [r.number for r in rows] == [3, 4, 6, 7, 8, 9, 10, 11, 12]
+    assert validate_row(rows[-2]).profile.notes == "line one\nline two"
 
 
 @pytest.mark.parametrize(
@@ -164,7 +164,7 @@ def test_list_cells_split_on_semicolons_commas_and_line_breaks(tmp_path: Path) -
 
 def test_validate_lists_every_bad_row_with_number_field_value_and_hint() -> None:
     report = validate_csv(DATA / "messy.csv")
-    assert (report.valid, report.invalid, report.fatal) == (6, 2, False)
+    assert (report.valid, report.invalid, report.fatal) == (6, 3, False)
     messages = [str(p) for p in report.problems]
     assert messages[0].startswith(
         "messy.csv row 9: tumor_site: 'pancrea' is not an allowed value. Did you mean "
@@ -179,6 +179,11 @@ def test_validate_lists_every_bad_row_with_number_field_value_and_hint() -> None
         "messy.csv row 10: large_print: 'maybe' is not true or false. Allowed values: true, "
         "false (also yes/no, 1/0)"
     )
+    assert messages[4].startswith(
+        "messy.csv row 12: tumor_site: '<b>lung</b>' is not an allowed value."
+    )
+    assert messages[5].startswith("messy.csv row 12: extent: '=1+2' is not an allowed value.")
+    assert "<script>" not in " ".join(messages)
     assert (
         "messy.csv row 4: id 'n-5' is used by an earlier row; this handout will be saved as "
         "n-5-2.pdf"
@@ -224,7 +229,7 @@ def test_cli_validate_csv_lists_rows_and_renders_nothing(
     assert list(tmp_path.iterdir()) == []
     assert result.exit_code == 1
     assert "error: messy.csv row 9: tumor_site: 'pancrea'" in result.stderr
-    assert result.stderr.endswith("6 valid, 2 invalid\n")
+    assert result.stderr.endswith("6 valid, 3 invalid\n")
     ok = runner.invoke(cli, ["validate", str(DATA / "clinic-day.csv")])
     assert ok.exit_code == 0, ok.stderr
     assert ok.stderr == "4 valid, 0 invalid\n"
