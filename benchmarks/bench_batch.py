@@ -5,6 +5,9 @@ Builds N varied synthetic profiles and prints documents per second for ``--jobs 
 by one ``careplan render`` process each (what a shell loop does), the memory growth of a
 worker over a long run, and the time ``careplan validate`` takes on a large CSV.
 
+Wall-clock rates depend on what else the machine is doing, so CPU seconds per document
+(user + system, all processes) are printed too: their ratios hold on a busy machine.
+
     .venv/bin/python benchmarks/bench_batch.py --docs 200 --loop-docs 40 \\
         --memory-docs 1000 --validate-rows 10000
 """
@@ -14,6 +17,7 @@ from __future__ import annotations
 import argparse
 import csv
 import random
+import resource
 import subprocess
 import sys
 import tempfile
@@ -134,11 +138,16 @@ class TreeSampler(threading.Thread):
             time.sleep(0.2)
 
 
-def run_batch(csv_path: Path, outdir: Path, jobs: int) -> tuple[float, TreeSampler]:
-    """Run ``careplan batch`` in its own process; return (seconds, memory samples)."""
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run_batch(csv_path: Path, outdir: Path, jobs: int) -> tuple[float, float, TreeSampler]:
+    """Run ``careplan batch`` in its own process; return (seconds, CPU seconds, samples)."""
     command = [sys.executable, "-m", "careplan", "batch", str(csv_path), "-o", str(outdir)]
     command += ["--jobs", str(jobs), "--date", DATE]
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), _children_cpu()
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     sampler = TreeSampler(process)
     sampler.start()
@@ -147,10 +156,10 @@ def run_batch(csv_path: Path, outdir: Path, jobs: int) -> tuple[float, TreeSampl
     sampler.join()
     if code != 0:
         raise SystemExit(f"careplan batch exited {code}")
-    return seconds, sampler
+    return seconds, _children_cpu() - cpu, sampler
 
 
-def run_loop(csv_path: Path, folder: Path, count: int) -> float:
+def run_loop(csv_path: Path, folder: Path, count: int) -> tuple[float, float]:
     """Render the first ``count`` rows with one ``careplan render`` process each."""
     rows = list(open_csv(csv_path).rows())[:count]
     profiles = []
@@ -158,12 +167,12 @@ def run_loop(csv_path: Path, folder: Path, count: int) -> float:
         path = folder / f"{row.id}.yaml"
         path.write_text(yaml.safe_dump(row.values), encoding="utf-8")
         profiles.append(path)
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), _children_cpu()
     for path in profiles:
         command = [sys.executable, "-m", "careplan", "render", str(path)]
         command += ["-o", str(path.with_suffix(".pdf")), "--date", DATE]
         subprocess.run(command, check=True, capture_output=True)
-    return time.perf_counter() - started
+    return time.perf_counter() - started, _children_cpu() - cpu
 
 
 def worker_growth(sampler: TreeSampler) -> tuple[float, float]:
@@ -175,7 +184,7 @@ def worker_growth(sampler: TreeSampler) -> tuple[float, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--docs", type=int, default=200, help="documents for the jobs runs")
+    parser.add_argument("--docs", type=int, default=200, help="documents per jobs run; 0 skips")
     parser.add_argument("--loop-docs", type=int, default=40, help="documents for the loop")
     parser.add_argument("--memory-docs", type=int, default=1000, help="0 to skip")
     parser.add_argument("--validate-rows", type=int, default=10000, help="0 to skip")
@@ -184,29 +193,31 @@ def main() -> None:
         folder = Path(scratch)
         rows = synthetic_rows(max(args.docs, args.memory_docs, args.loop_docs))
         csv_path = write_csv(folder / "bench.csv", rows[: args.docs])
-        rates = {}
-        for jobs in (1, 2):
-            seconds, sampler = run_batch(csv_path, folder / f"jobs{jobs}", jobs)
-            rates[jobs] = args.docs / seconds
+        rates, cpu_per_doc = {}, {}
+        for jobs in (1, 2) if args.docs else ():
+            seconds, cpu, sampler = run_batch(csv_path, folder / f"jobs{jobs}", jobs)
+            rates[jobs], cpu_per_doc[jobs] = args.docs / seconds, cpu / args.docs
             print(
                 f"batch --jobs {jobs}: {args.docs} docs in {seconds:.1f} s = "
-                f"{rates[jobs]:.2f} docs/s; peak memory (all processes) "
-                f"{sampler.peak_total:.0f} MB"
+                f"{rates[jobs]:.2f} docs/s; CPU {cpu_per_doc[jobs]:.2f} s/doc; "
+                f"peak memory (all processes) {sampler.peak_total:.0f} MB"
             )
-        print(f"speed-up jobs 2 / jobs 1: {rates[2] / rates[1]:.2f}x")
-        if args.loop_docs:
+        if rates:
+            print(f"speed-up jobs 2 / jobs 1: {rates[2] / rates[1]:.2f}x")
+        if rates and args.loop_docs:
             loop_folder = folder / "loop"
             loop_folder.mkdir()
-            seconds = run_loop(csv_path, loop_folder, args.loop_docs)
+            seconds, cpu = run_loop(csv_path, loop_folder, args.loop_docs)
             loop_rate = args.loop_docs / seconds
             print(
                 f"one 'careplan render' process per document: {args.loop_docs} docs in "
-                f"{seconds:.1f} s = {loop_rate:.2f} docs/s; batch --jobs 2 is "
-                f"{rates[2] / loop_rate:.1f}x faster"
+                f"{seconds:.1f} s = {loop_rate:.2f} docs/s; CPU {cpu / args.loop_docs:.2f} "
+                f"s/doc; batch --jobs 2 is {rates[2] / loop_rate:.1f}x faster "
+                f"({cpu / args.loop_docs / cpu_per_doc[2]:.1f}x less CPU per document)"
             )
         if args.memory_docs:
             memory_csv = write_csv(folder / "memory.csv", rows[: args.memory_docs])
-            seconds, sampler = run_batch(memory_csv, folder / "memory", 2)
+            seconds, _, sampler = run_batch(memory_csv, folder / "memory", 2)
             warm, peak = worker_growth(sampler)
             print(
                 f"memory: {args.memory_docs} docs with --jobs 2 in {seconds:.1f} s "
