@@ -27,7 +27,7 @@ from careplan.resources import templates_dir
 PAPER_SIZES = ("letter", "a4")
 NOTE_LINES = 7
 NOTE_LINES_LARGE = 6
-LOG_SHARED_ROWS = 8  # rows per diary table when two share a page
+LOG_SHARED_ROWS = 7  # rows per diary table when two share a page
 
 
 @dataclass(frozen=True)
