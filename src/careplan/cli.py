@@ -12,12 +12,15 @@ import sys
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from careplan import __version__
 from careplan.errors import CareplanError
+
+if TYPE_CHECKING:
+    from careplan.html import RenderOptions
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -82,14 +85,14 @@ def render_options(func: F) -> F:
 
 def build_options(
     paper: str, large_print: bool, pdf_variant: str, printed_date: dt.datetime | None
-):  # noqa: ANN201 - RenderOptions, lazily
+) -> RenderOptions:
     """Validate the shared render options (usage errors exit 2)."""
-    from careplan.html import RenderOptions
+    from careplan.html import PDF_VARIANTS, RenderOptions
     from careplan.render import handout_date
 
-    if pdf_variant not in _pdf_variants():
+    if pdf_variant not in PDF_VARIANTS:
         raise click.BadParameter(
-            f"{pdf_variant!r} is not one of {', '.join(_pdf_variants())}",
+            f"{pdf_variant!r} is not one of {', '.join(PDF_VARIANTS)}",
             param_hint="'--pdf-variant'",
         )
     return RenderOptions(
@@ -97,21 +100,6 @@ def build_options(
         paper=paper.lower(),
         large_print=large_print,
         pdf_variant=pdf_variant,
-    )
-
-
-def _pdf_variants() -> tuple[str, ...]:
-    # Kept here as well as in careplan.pdf so that checking a flag never imports WeasyPrint.
-    return (
-        "pdf/ua-1",
-        "pdf/ua-2",
-        "pdf/a-2b",
-        "pdf/a-3b",
-        "pdf/a-2u",
-        "pdf/a-3u",
-        "pdf/a-2a",
-        "pdf/a-3a",
-        "none",
     )
 
 
@@ -402,6 +390,59 @@ def explain(profile: str, as_json: bool) -> None:
         f"{', '.join(log.id for log in plan.logs) or 'none'}; "
         f"wallet card: {'yes' if plan.wallet_card else 'no'}"
     )
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+@click.option("--markdown", is_flag=True, help="Print the Markdown kept at docs/modules.md.")
+def modules(as_json: bool, markdown: bool) -> None:
+    """List every content module with its sources, review dates and reading grade.
+
+    For the clinical reviewer. Modules past their review date or pending review are marked.
+    The reading grade (Flesch-Kincaid) needs the test extra: pip install 'careplan[test]'.
+
+    \b
+    Example:
+      careplan modules --markdown > docs/modules.md
+    """
+    from careplan.library import load_library
+    from careplan.review import review_markdown, review_modules
+
+    library = load_library()
+    if markdown:
+        click.echo(review_markdown(library), nl=False)
+        return
+    rows = review_modules(library)
+    if as_json:
+        click.echo(
+            json.dumps(
+                [
+                    {
+                        **r.__dict__,
+                        "last_reviewed": r.last_reviewed.isoformat(),
+                        "review_due": r.review_due.isoformat(),
+                    }
+                    for r in rows
+                ],
+                indent=2,
+            )
+        )
+        return
+    today = dt.date.today()
+    for r in rows:
+        flags = [
+            f
+            for f, on in (
+                ("PENDING REVIEW", r.review_status == "pending"),
+                ("PAST REVIEW DATE", r.review_due < today),
+            )
+            if on
+        ]
+        grade = "n/a" if r.reading_grade is None else f"{r.reading_grade:.1f}"
+        click.echo(
+            f"{r.id:<40} grade {grade:>4}  reviewed {r.last_reviewed}  due {r.review_due}"
+            f"  sources {', '.join(r.sources)}{'  ' + ' '.join(flags) if flags else ''}"
+        )
 
 
 def main() -> None:

@@ -24,7 +24,19 @@ from careplan.plan import Plan
 from careplan.profile import Profile
 from careplan.resources import templates_dir
 
-PAPER_SIZES = ("letter", "a4")
+# WeasyPrint's variants worth offering (PDF/X is left out: it is never reproducible);
+# "none" gives a tagged PDF that claims no conformance.
+PDF_VARIANTS = (
+    "pdf/ua-1",
+    "pdf/ua-2",
+    "pdf/a-2b",
+    "pdf/a-3b",
+    "pdf/a-2u",
+    "pdf/a-3u",
+    "pdf/a-2a",
+    "pdf/a-3a",
+    "none",
+)
 NOTE_LINES = 7
 NOTE_LINES_LARGE = 6
 LOG_SHARED_ROWS = 7  # rows per diary table when two share a page

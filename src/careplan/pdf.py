@@ -25,21 +25,10 @@ from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from careplan.errors import RenderError
-from careplan.html import page_number_css
+from careplan.html import PDF_VARIANTS, page_number_css
 from careplan.library import load_library
 from careplan.resources import assets_dir
 
-PDF_VARIANTS = (
-    "pdf/ua-1",
-    "pdf/ua-2",
-    "pdf/a-2b",
-    "pdf/a-3b",
-    "pdf/a-2u",
-    "pdf/a-3u",
-    "pdf/a-2a",
-    "pdf/a-3a",
-    "none",
-)
 PAGE_CSS = {"letter": "@page { size: letter; }", "a4": "@page { size: A4; }"}
 
 
