@@ -12,7 +12,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
-from urllib.parse import urlsplit
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError
 from markupsafe import Markup, escape
@@ -39,6 +38,7 @@ PDF_VARIANTS = (
 )
 NOTE_LINES = 7
 NOTE_LINES_LARGE = 6
+FRONT_PAGE_SIGNS = 14  # a call box with more signs than this opens page 2 instead
 LOG_SHARED_ROWS = 7  # rows per diary table when two share a page
 
 
@@ -117,12 +117,6 @@ def page_number_css(ui: dict[str, Any]) -> str:
     return f"@page {{ @top-right {{ content: {content}; }} }}"
 
 
-def _site(url: str) -> str:
-    """Return a source URL's web site (``cancer.net``): short enough to print and type."""
-    host = urlsplit(url).hostname or ""
-    return host.removeprefix("www.")
-
-
 def render_html(
     plan: Plan, profile: Profile, library: Library, clinic: Clinic, options: RenderOptions
 ) -> str:
@@ -150,7 +144,7 @@ def render_html(
             paper=options.paper,
             made_on=long_date(options.date),
             long_date=long_date,
-            site=_site,
+            front_page_signs=FRONT_PAGE_SIGNS,
             note_lines=NOTE_LINES_LARGE if large_print else NOTE_LINES,
             log_shared_rows=LOG_SHARED_ROWS,
         )
