@@ -155,7 +155,10 @@ def run_batch(csv_path: Path, outdir: Path, jobs: int) -> tuple[float, float, Tr
     seconds = time.perf_counter() - started
     sampler.join()
     if code != 0:
-        raise SystemExit(f"careplan batch exited {code}")
+        with (outdir / "report.csv").open(encoding="utf-8-sig", newline="") as handle:
+            failed = [r for r in csv.DictReader(handle) if r["status"] == "failed"]
+        reasons = sorted({r["errors"] for r in failed})[:3]
+        raise SystemExit(f"careplan batch exited {code}: {len(failed)} rows failed: {reasons}")
     return seconds, _children_cpu() - cpu, sampler
 
 
