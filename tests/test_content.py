@@ -28,9 +28,18 @@ MODULE_FILES = sorted((CONTENT / "modules").rglob("*.yaml"))
 TODAY = dt.date(2026, 11, 26)
 
 ALLOWED_PLACEHOLDERS = {
-    "fever_threshold", "phone", "after_hours_phone", "emergency_number", "dietitian_phone",
-    "clinic_name", "nurse_name", "prrt_days_toilet", "prrt_days_shower", "prrt_days_laundry",
-    "prrt_days_close_contact", "prrt_days_children_pregnancy",
+    "fever_threshold",
+    "phone",
+    "after_hours_phone",
+    "emergency_number",
+    "dietitian_phone",
+    "clinic_name",
+    "nurse_name",
+    "prrt_days_toilet",
+    "prrt_days_shower",
+    "prrt_days_laundry",
+    "prrt_days_close_contact",
+    "prrt_days_children_pregnancy",
 }
 # A number followed by a drug/supplement/enzyme dose unit. Food and fluid amounts a patient acts
 # on ("15 grams of fast sugar", "8 cups") are allowed, so grams and cups are not listed.
@@ -56,8 +65,12 @@ FORBIDDEN = [
     (re.compile(r"grapefruit (juice )?is (fine|safe|ok)", re.I), "never say grapefruit is fine"),
     (re.compile(r"\btryptophan\b", re.I), "no tryptophan restriction advice"),
     # A diet named together with "cure" in one sentence, unless the sentence denies it.
-    (re.compile(r"^(?!.*\b(no|not|cannot|can't)\b).*(\bdiet\b.*\bcur|\bcur\w*\b.*\bdiet\b)", re.I),
-     "never present a diet as a cure"),
+    (
+        re.compile(
+            r"^(?!.*\b(no|not|cannot|can't)\b).*(\bdiet\b.*\bcur|\bcur\w*\b.*\bdiet\b)", re.I
+        ),
+        "never present a diet as a cure",
+    ),
 ]
 
 
@@ -92,8 +105,11 @@ def sentences(text: str) -> list[str]:
 
 def make_plan(**fields: Any) -> Plan:
     """Return the content plan for a profile built from ``fields`` plus defaults."""
-    data: dict[str, Any] = {"tumor_site": "pancreas", "therapies": ["active_surveillance"],
-                            "pancreatic_surgery": "none"}
+    data: dict[str, Any] = {
+        "tumor_site": "pancreas",
+        "therapies": ["active_surveillance"],
+        "pancreatic_surgery": "none",
+    }
     data.update(fields)
     return plan_for(parse_profile(data, "test").profile, today=TODAY)
 
@@ -141,13 +157,18 @@ def test_every_cited_source_and_sign_exists() -> None:
     for path in MODULE_FILES:
         raw = yaml.safe_load(path.read_text())
         cited.update(raw["sources"])
-        assert set(raw.get("call_now") or []) <= set(signs), path.name
+        assert set(call_now_ids(raw)) <= set(signs), path.name
     assert cited <= set(sources), cited - set(sources)
+
+
+def call_now_ids(raw: dict) -> list[str]:
+    """Return a module's sign ids (an entry is an id or a mapping {sign, when})."""
+    return [e["sign"] if isinstance(e, dict) else e for e in raw.get("call_now") or []]
 
 
 def test_signs_are_each_used_by_some_module() -> None:
     signs = yaml.safe_load((CONTENT / "signs.yaml").read_text())
-    used = {s for p in MODULE_FILES for s in yaml.safe_load(p.read_text()).get("call_now") or []}
+    used = {s for p in MODULE_FILES for s in call_now_ids(yaml.safe_load(p.read_text()))}
     assert set(signs) - used == set()
 
 
@@ -212,8 +233,11 @@ def test_every_profile_value_has_its_own_content(field: str) -> None:
 def _therapy_profile(therapy: str) -> dict[str, Any]:
     vocab = load_vocabulary()
     if "pancreatic_surgery" in vocab.therapy_groups(therapy):
-        return {"therapies": [therapy], "pancreatic_surgery": "done",
-                "pancreatic_surgery_type": therapy}
+        return {
+            "therapies": [therapy],
+            "pancreatic_surgery": "done",
+            "pancreatic_surgery_type": therapy,
+        }
     return {"therapies": [therapy]}
 
 
@@ -222,7 +246,8 @@ def test_every_therapy_is_reachable() -> None:
     baselines = {"active_surveillance": plan_sentences(make_plan(therapies=["ppi"]))}
     default = plan_sentences(make_plan())
     missing = [
-        t for t in vocab.fields["therapies"].ids
+        t
+        for t in vocab.fields["therapies"].ids
         if not plan_sentences(make_plan(**_therapy_profile(t))) - baselines.get(t, default)
     ]
     assert missing == []
@@ -231,8 +256,11 @@ def test_every_therapy_is_reachable() -> None:
 @pytest.mark.parametrize("status", ["planned", "done"])
 def test_every_pancreatic_operation_type_has_its_own_content(status: str) -> None:
     vocab = load_vocabulary()
-    _unique_per_value("pancreatic_surgery_type", list(vocab.fields["pancreatic_surgery_type"].ids),
-                      pancreatic_surgery=status)
+    _unique_per_value(
+        "pancreatic_surgery_type",
+        list(vocab.fields["pancreatic_surgery_type"].ids),
+        pancreatic_surgery=status,
+    )
 
 
 def test_lanreotide_handout_never_describes_octreotide() -> None:
@@ -249,7 +277,10 @@ def test_nec_without_analog_never_mentions_analogs() -> None:
 
 
 def test_no_enzyme_instructions_without_pancreatic_surgery_or_pert() -> None:
-    plan = make_plan(tumor_site="small_intestine", therapies=["lanreotide"],
-                     hormone_syndrome="carcinoid_syndrome")
+    plan = make_plan(
+        tumor_site="small_intestine",
+        therapies=["lanreotide"],
+        hormone_syndrome="carcinoid_syndrome",
+    )
     assert "enzymes_after_pancreatic_surgery" not in plan.module_ids
     assert "every meal and every snack" not in " ".join(plan_sentences(plan))

@@ -166,3 +166,16 @@ def test_each_treatment_says_whether_it_is_planned_current_or_finished(
     assert treatments["somatostatin_analog"] == "Having now"
     assert treatments["prrt"] == "Planned"
     assert set(treatments.values()) >= {"Having now", "Planned", "Finished"}
+
+
+def test_wound_signs_only_while_an_operation_is_ahead(render: Callable[..., Any]) -> None:
+    base = {"tumor_site": "lung", "pancreatic_surgery": "none"}
+    planned = render({**base, "therapies": ["lung_resection:planned"]}).plan
+    done = render({**base, "therapies": ["lung_resection:completed"]}).plan
+    assert "wound_problem" in {s.id for s in planned.signs}
+    assert "wound_problem" not in {s.id for s in done.signs}
+    assert "bowel_blockage" not in {s.id for s in done.signs}
+    bowel = render(
+        {**base, "tumor_site": "small_intestine", "therapies": ["small_bowel_resection:completed"]}
+    ).plan
+    assert "bowel_blockage" in {s.id for s in bowel.signs}

@@ -107,6 +107,14 @@ class ModuleText:
 
 
 @dataclass(frozen=True)
+class SignRef:
+    """A module's "call now" sign, shown only when its rule (if any) holds."""
+
+    id: str
+    when: Rule | None = None
+
+
+@dataclass(frozen=True)
 class Module:
     """One unit of clinical content and the rule that selects it."""
 
@@ -118,7 +126,7 @@ class Module:
     last_reviewed: dt.date
     review_due: dt.date
     sources: tuple[str, ...]
-    call_now: tuple[str, ...]
+    call_now: tuple[SignRef, ...]
     logs: tuple[str, ...]
     key_point_rank: int
     text: dict[str, ModuleText]
@@ -346,9 +354,9 @@ class _Loader:
             self.error(path, "section", f"{raw['section']!r} is not one of {', '.join(SECTIONS)}")
         if raw["review_status"] not in REVIEW_STATUSES:
             self.error(path, "review_status", f"must be one of {', '.join(REVIEW_STATUSES)}")
+        call_now = self.sign_refs(path, raw.get("call_now") or [], signs)
         ids = {
             "sources": (raw.get("sources") or [], sources),
-            "call_now": (raw.get("call_now") or [], signs),
             "logs": (raw.get("logs") or [], logs),
         }
         for key, (values, known) in ids.items():
@@ -378,12 +386,33 @@ class _Loader:
             last_reviewed=last,
             review_due=due,
             sources=tuple(raw["sources"]),
-            call_now=tuple(raw.get("call_now") or ()),
+            call_now=call_now,
             logs=tuple(raw.get("logs") or ()),
             key_point_rank=int(raw.get("key_point_rank", 100)),
             text=text,  # type: ignore[arg-type]  # None ruled out above
             path=self.where(path),
         )
+
+    def sign_refs(self, path: Path, values: Any, signs: dict[str, Sign]) -> tuple[SignRef, ...]:
+        """Read ``call_now``: sign ids, or mappings {sign, when} for a sign that depends on it."""
+        if not isinstance(values, list):
+            self.error(path, "call_now", "needs a list")
+            return ()
+        refs = []
+        for n, value in enumerate(values, 1):
+            spot = f"call_now[{n}]"
+            when = None
+            if isinstance(value, dict):
+                if set(value) != {"sign", "when"}:
+                    self.error(path, spot, "a sign is an id or a mapping {sign, when}")
+                    continue
+                when = self.rule(path, f"{spot}.when", value["when"])
+                value = value["sign"]
+            if value not in signs:
+                self.error(path, spot, f"unknown sign id {value!r}")
+                continue
+            refs.append(SignRef(str(value), when))
+        return tuple(refs)
 
     def signs(self, sources: dict[str, Source]) -> dict[str, Sign]:
         path = self.root / "signs.yaml"

@@ -18,7 +18,7 @@ from careplan.rules import Facts, Reason
 from careplan.vocab import Vocabulary
 
 KEY_POINTS = 3
-MAX_QUESTIONS = 8
+MAX_QUESTIONS = 6
 # Questions about this patient's own treatments come first when the list is cut.
 QUESTION_PRIORITY = ("treatment", "syndrome", "nutrition", "safety", "about", "support")
 
@@ -203,7 +203,9 @@ def build_plan(profile: Profile, library: Library, vocab: Vocabulary, *, today: 
     ranked = sorted((m for m in modules if m.text[lang].key_point), key=lambda m: m.key_point_rank)
     key_points = tuple(m.text[lang].key_point for m in ranked[:KEY_POINTS])  # type: ignore[misc]
 
-    sign_ids = dict.fromkeys(s for m in modules for s in m.call_now)
+    sign_ids = dict.fromkeys(
+        ref.id for m in modules for ref in m.call_now if ref.when is None or ref.when.holds(facts)
+    )
     signs = sorted(
         (library.signs[s] for s in sign_ids), key=lambda s: (s.level != "emergency", s.order, s.id)
     )
