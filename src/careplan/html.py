@@ -36,7 +36,7 @@ PDF_VARIANTS = (
     "pdf/a-3a",
     "none",
 )
-NOTE_LINES = 6
+NOTE_LINES = 4
 NOTE_LINES_LARGE = 6
 FRONT_PAGE_SIGNS = 14  # a call box with more signs than this opens page 2 instead
 LOG_SHARED_ROWS = 7  # rows per diary table when two share a page
