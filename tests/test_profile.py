@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from careplan.errors import ProfileError
-from careplan.profile import Therapy, parse_profile
+from careplan.profile import Therapy, load_profile, parse_profile
 
 BASE: dict[str, Any] = {
     "tumor_site": "pancreas",
@@ -261,3 +263,21 @@ def test_clinical_odd_combinations_warn_but_validate() -> None:
 def test_top_level_must_be_a_mapping() -> None:
     with pytest.raises(ProfileError, match="must be a mapping"):
         parse_profile(["tumor_site", "pancreas"], "p.yaml")
+
+
+def test_unquoted_no_in_yaml_reads_as_the_word_no(write_profile: Callable[..., Path]) -> None:
+    path = write_profile(
+        "tumor_site: lung\ntherapies: [surgery]\npancreatic_surgery: no\n"
+        "diabetes: no\nhormone_syndrome: no\n"
+    )
+    profile = load_profile(path).profile
+    assert (profile.pancreatic_surgery, profile.diabetes, profile.hormone_syndrome) == (
+        "none",
+        "none",
+        ("none",),
+    )
+
+
+def test_status_on_means_current() -> None:
+    data = {**BASE, "therapies": "lanreotide:on"}
+    assert parse_profile(data, "p.yaml").profile.therapies == (Therapy("lanreotide", "current"),)

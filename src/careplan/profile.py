@@ -12,6 +12,7 @@ import difflib
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -115,6 +116,7 @@ def _allowed(f: Field) -> str:
     return ", ".join(f.ids)
 
 
+@cache
 def key_table(vocab: Vocabulary) -> dict[str, str]:
     """Map every accepted spelling of a profile key (normalised) to the key."""
     table: dict[str, str] = {normalize(k): k for k in PROFILE_KEYS}
@@ -142,6 +144,8 @@ def _split_list(value: Any) -> list[Any]:
         return []
     if isinstance(value, list):
         return value
+    if isinstance(value, bool):  # YAML reads an unquoted no/yes as false/true
+        return ["yes" if value else "no"]
     text = str(value)
     for separator in (",", "\n", "\r"):
         text = text.replace(separator, ";")
@@ -171,6 +175,8 @@ class _Validator:
         """Resolve one coded value, recording a problem when it is not allowed."""
         f = self.vocab.fields[field_name]
         name = label or field_name
+        if isinstance(raw, bool):  # YAML reads an unquoted no/yes as false/true
+            raw = "yes" if raw else "no"
         if isinstance(raw, (dict, list)):
             self.error(
                 name,

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
+from careplan.errors import ContentError
 from careplan.resources import CONTENT_DIR
 from careplan.yamlio import read_yaml
 
@@ -94,7 +95,7 @@ class Field:
         return self.terms[term_id].label[language]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # hashable by identity: lookups built from it are cached
 class Vocabulary:
     """All coded fields (including ``therapies``), therapy statuses and therapy groups."""
 
@@ -133,15 +134,19 @@ class Vocabulary:
 
 
 def _terms(values: dict[str, Any]) -> dict[str, Term]:
-    return {
-        term_id: Term(
+    terms = {}
+    for term_id, spec in values.items():
+        aliases = tuple(spec.get("aliases") or ())
+        odd = [a for a in aliases if not isinstance(a, str)]
+        if odd:  # YAML reads an unquoted no/on/yes as a boolean
+            raise ContentError(f"vocabulary.yaml: {term_id}: aliases {odd!r} must be quoted")
+        terms[term_id] = Term(
             id=term_id,
             label=dict(spec["label"]),
-            aliases=tuple(str(a) for a in spec.get("aliases") or ()),
+            aliases=aliases,
             groups=tuple(spec.get("groups") or ()),
         )
-        for term_id, spec in values.items()
-    }
+    return terms
 
 
 @cache
