@@ -248,13 +248,16 @@ def test_call_box_is_near_the_front_and_whole(normal: Handout) -> None:
     assert UI["call_note"] in texts[first]
 
 
-def test_large_print_call_box_starts_page_2_and_keeps_each_group_whole(large: Handout) -> None:
+def test_large_print_call_box_starts_page_2_and_runs_on_without_gaps(large: Handout) -> None:
     texts = page_texts(large)
     assert UI["call_heading"] in texts[1]
-    team = next(i for i, t in enumerate(texts) if UI["call_team_heading"] in t)
-    assert UI["call_note"] in texts[team]
-    last_sign = [s.text for s in large.plan.signs if s.level == "call"][-1]
-    assert re.sub(r"\{\w+\}.*", "", last_sign) in texts[team]
+    # Page 2 is not left mostly empty: the team's signs start there, right after the
+    # emergency group, and the box runs on with its numbers and closing note together.
+    assert UI["call_team_heading"] in texts[1]
+    note = next(i for i, t in enumerate(texts) if UI["call_note"] in t)
+    assert UI["call_phone_night"] in texts[note]
+    signs = [re.sub(r"\{\w+\}.*", "", s.text) for s in large.plan.signs]
+    assert all(any(sign in t for t in texts[1 : note + 1]) for sign in signs)
 
 
 def test_page_number_css_escapes_its_strings() -> None:
