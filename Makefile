@@ -30,9 +30,11 @@ demo: system-deps $(VENV)/.installed
 	@mkdir -p $(OUT)
 	@for profile in profiles/*.yaml; do \
 		$(VENV)/bin/careplan render "$$profile" --clinic examples/clinic.yaml \
-			-o "$(OUT)/$$(basename "$$profile" .yaml).pdf" 2>&1 | grep -v '^warning: content module' || exit 1; \
+			-o "$(OUT)/$$(basename "$$profile" .yaml).pdf" || exit 1; \
 	done
-	@echo "Handouts are in $(OUT)/"
+	$(VENV)/bin/careplan batch examples/clinic-day.csv -o $(OUT)/clinic-day \
+		--clinic examples/clinic.yaml --merge $(OUT)/clinic-day/all.pdf
+	@echo "Handouts are in $(OUT)/ (one per profile; $(OUT)/clinic-day/ holds the CSV batch)"
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check src tests benchmarks
