@@ -29,23 +29,9 @@ import yaml
 
 from careplan.csvinput import open_csv, validate_csv
 from careplan.errors import ProfileError
-from careplan.profile import parse_profile
+from careplan.profile import PROFILE_KEYS, parse_profile
 
 DATE = "2026-11-26"
-FIELDS = (
-    "id",
-    "patient_name",
-    "tumor_site",
-    "extent",
-    "grade",
-    "hormone_syndrome",
-    "therapies",
-    "pancreatic_surgery",
-    "pancreatic_surgery_type",
-    "diabetes",
-    "large_print",
-    "notes",
-)
 SITES = ("small bowel", "pancreas", "lung", "stomach", "rectum", "appendix", "duodenum", "colon")
 THERAPIES = (
     "lanreotide:current",
@@ -93,7 +79,7 @@ def synthetic_rows(count: int, seed: int = 7) -> list[dict[str, str]]:
 
 def write_csv(path: Path, rows: list[dict[str, str]]) -> Path:
     with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, FIELDS)
+        writer = csv.DictWriter(handle, PROFILE_KEYS)
         writer.writeheader()
         writer.writerows(rows)
     return path

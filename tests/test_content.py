@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 import yaml
 
-from careplan.library import load_library
+from careplan.library import PLACEHOLDERS, load_library
 from careplan.plan import Plan
 from careplan.profile import parse_profile
 from careplan.render import plan_for
@@ -27,20 +27,6 @@ CONTENT = Path(__file__).resolve().parents[1] / "src" / "careplan" / "content"
 MODULE_FILES = sorted((CONTENT / "modules").rglob("*.yaml"))
 TODAY = dt.date(2026, 11, 26)
 
-ALLOWED_PLACEHOLDERS = {
-    "fever_threshold",
-    "phone",
-    "after_hours_phone",
-    "emergency_number",
-    "dietitian_phone",
-    "clinic_name",
-    "nurse_name",
-    "prrt_days_toilet",
-    "prrt_days_shower",
-    "prrt_days_laundry",
-    "prrt_days_close_contact",
-    "prrt_days_children_pregnancy",
-}
 # A number followed by a drug/supplement/enzyme dose unit. Food and fluid amounts a patient acts
 # on ("15 grams of fast sugar", "8 cups") are allowed, so grams and cups are not listed.
 DOSE = re.compile(
@@ -211,7 +197,7 @@ def test_no_forbidden_claims() -> None:
 def test_only_allowed_placeholders() -> None:
     for where, text in all_patient_text():
         names = set(re.findall(r"\{([^{}]*)\}", text))
-        assert names <= ALLOWED_PLACEHOLDERS, (where, names - ALLOWED_PLACEHOLDERS)
+        assert names <= PLACEHOLDERS, (where, names - PLACEHOLDERS)
         assert text.count("{") == text.count("}"), where
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from careplan.library import Library, Module
@@ -23,6 +24,12 @@ class ModuleReview:
     path: str
 
 
+def as_prose(parts: Iterable[str]) -> str:
+    """Join strings into prose, ending each with a full stop (headings and bullets have none)."""
+    texts = [p.strip() for p in parts if p.strip()]
+    return " ".join(t if t[-1] in ".!?" else f"{t}." for t in texts)
+
+
 def module_text(module: Module, language: str = "en") -> str:
     """Return all of a module's patient text in one language, joined as prose."""
     text = module.text[language]
@@ -31,7 +38,7 @@ def module_text(module: Module, language: str = "en") -> str:
         parts += [item.text for item in items]
     for block in text.blocks:
         parts += [block.heading, *(i.text for i in (*block.paragraphs, *block.bullets))]
-    return " ".join(p if p.rstrip().endswith((".", "?", "!", ":")) else f"{p}." for p in parts)
+    return as_prose(parts)
 
 
 def reading_grade(text: str) -> float | None:
