@@ -28,6 +28,11 @@ PAPER_HELP = "Paper size (default: letter)."
 LARGE_HELP = "Large print: 18 pt and up, single column (also the profile's large_print field)."
 VARIANT_HELP = "PDF variant: pdf/ua-1 (default, tagged for accessibility), pdf/a-3b, none, ..."
 DATE_HELP = "Date printed on the handout, YYYY-MM-DD (default: SOURCE_DATE_EPOCH, else today)."
+NO_CLINIC_WARNING = (
+    "NO CLINIC FILE (--clinic): every phone number, the fever threshold and the PRRT day "
+    "counts will print as BLANK LINES. Fill them in by hand, or rerun with "
+    "--clinic clinic.yaml."
+)
 CLINIC_HELP = "Clinic file with phone numbers, fever threshold and PRRT day counts."
 
 
@@ -58,7 +63,20 @@ def handles_errors(func: F) -> F:
 
 
 def render_options(func: F) -> F:
-    """Add the options shared by ``render`` and ``batch``."""
+    """Add the options shared by ``render`` and ``batch``; pass them on as ``options``."""
+
+    @wraps(func)
+    def wrapper(
+        *args: Any,
+        paper: str,
+        large_print: bool,
+        pdf_variant: str,
+        printed_date: dt.datetime | None,
+        **kwargs: Any,
+    ) -> Any:
+        options = build_options(paper, large_print, pdf_variant, printed_date)
+        return func(*args, options=options, **kwargs)
+
     options = [
         click.option("--clinic", type=click.Path(dir_okay=False, path_type=Path), help=CLINIC_HELP),
         click.option(
@@ -79,8 +97,8 @@ def render_options(func: F) -> F:
         click.option("--date", "printed_date", type=click.DateTime(["%Y-%m-%d"]), help=DATE_HELP),
     ]
     for option in reversed(options):
-        func = option(func)
-    return func
+        wrapper = option(wrapper)
+    return wrapper  # type: ignore[return-value]
 
 
 def build_options(
@@ -132,10 +150,7 @@ def render(
     output: Path | None,
     html_only: bool,
     clinic: Path | None,
-    paper: str,
-    large_print: bool,
-    pdf_variant: str,
-    printed_date: dt.datetime | None,
+    options: RenderOptions,
 ) -> None:
     """Render one profile (a YAML file, or - for standard input) into a PDF handout.
 
@@ -149,11 +164,10 @@ def render(
     from careplan.profile import load_profile
     from careplan.render import render_profile
 
-    options = build_options(paper, large_print, pdf_variant, printed_date)
     parsed = load_profile(profile)
     clinic_settings = load_clinic(clinic)
     if clinic is None:
-        warn(["no --clinic file: phone numbers and thresholds print as blank lines to fill in"])
+        warn([NO_CLINIC_WARNING])
     handout = render_profile(
         parsed.profile, options=options, clinic=clinic_settings, html_only=html_only
     )
@@ -169,13 +183,6 @@ def render(
     write_atomic(output, handout.html if html_only else handout.pdf)  # type: ignore[arg-type]
     pages = "" if html_only else f" ({handout.pages} pages)"
     click.echo(f"wrote {output}{pages}", err=True)
-
-
-NO_CLINIC_WARNING = (
-    "NO CLINIC FILE (--clinic): every phone number, the fever threshold and the PRRT day "
-    "counts will print as BLANK LINES in every handout. Fill them in by hand, or rerun with "
-    "--clinic clinic.yaml."
-)
 
 
 @cli.command()
@@ -217,10 +224,7 @@ def batch(
     only: str | None,
     report: Path | None,
     clinic: Path | None,
-    paper: str,
-    large_print: bool,
-    pdf_variant: str,
-    printed_date: dt.datetime | None,
+    options: RenderOptions,
 ) -> None:
     """Render one PDF handout per row of a CSV file (as a spreadsheet exports it).
 
@@ -235,7 +239,6 @@ def batch(
     """
     from careplan.batch import BatchProgress, run_batch
 
-    options = build_options(paper, large_print, pdf_variant, printed_date)
     if clinic is None:
         warn([NO_CLINIC_WARNING])
     summary = run_batch(
