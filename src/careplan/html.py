@@ -120,9 +120,9 @@ def page_number_css(ui: dict[str, Any]) -> str:
 def render_html(
     plan: Plan, profile: Profile, library: Library, clinic: Clinic, options: RenderOptions
 ) -> str:
-    """Render the handout's HTML."""
+    """Render the handout's HTML; ``options`` are the effective ones (see ``render_profile``)."""
     ui = library.ui[plan.language]
-    large_print = options.large_print or profile.large_print
+    large_print = options.large_print
 
     def long_date(date: dt.date) -> str:
         return ui["date_format"].format(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from careplan.clinic import Clinic
 from careplan.html import RenderOptions, render_html
@@ -67,6 +67,8 @@ def render_profile(
 ) -> Handout:
     """Select content, render HTML and (unless ``html_only``) the PDF for one profile."""
     clinic = clinic or Clinic()
+    # Large print is asked for by the command line or by the profile's own field.
+    options = replace(options, large_print=options.large_print or profile.large_print)
     library = load_library()
     plan = plan_for(profile, today=options.date, library=library)
     html = render_html(plan, profile, library, clinic, options)
@@ -77,7 +79,7 @@ def render_profile(
         pdf, pages = renderer().render(
             html,
             paper=options.paper,
-            large_print=options.large_print or profile.large_print,
+            large_print=options.large_print,
             pdf_variant=options.pdf_variant,
             date=options.date,
             extra_files=(clinic.logo,) if clinic.logo else (),
