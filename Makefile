@@ -10,7 +10,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fontconfig \
 	fonts-dejavu-core fonts-noto-core poppler-utils
 
-.PHONY: demo test lint system-deps clean
+.PHONY: demo test lint golden system-deps clean
 
 system-deps:
 	@if command -v dpkg >/dev/null && ! dpkg -s $(SYSTEM_PACKAGES) >/dev/null 2>&1; then \
@@ -41,6 +41,10 @@ lint: $(VENV)/.installed
 
 test: system-deps $(VENV)/.installed lint
 	$(VENV)/bin/pytest
+
+# Rewrite tests/data/golden-pdfs.sha256 after a change that alters the PDFs on purpose.
+golden: system-deps $(VENV)/.installed
+	$(VENV)/bin/pytest -q tests/test_golden.py --update-golden
 
 clean:
 	rm -rf $(OUT) build dist .pytest_cache

@@ -98,3 +98,12 @@ def render_text() -> Callable[..., str]:
 def pdf_text() -> Callable[[bytes], str]:
     """Return a function extracting normalised text from PDF bytes."""
     return extract_pdf_text
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """``--update-golden`` rewrites tests/data/golden-pdfs.sha256 (``make golden``)."""
+    parser.addoption(
+        "--update-golden",
+        action="store_true",
+        help="rewrite tests/data/golden-pdfs.sha256 from the current output",
+    )
