@@ -1,9 +1,11 @@
 """Load and check the clinical content library (``src/careplan/content``).
 
-Everything is checked at load time, so a broken module fails loudly, naming its file: unknown
-keys, unknown sign/source/log ids, rules naming values outside the vocabulary, missing dates,
-empty sources, placeholders that do not exist, and text missing for a supported language.
-The schema is documented in docs/content-schema.md.
+Rules and structure are written once, with the English words beside them (English is the
+source language); every printable string has an id so that a language can supply its own
+words. Everything is checked when the library loads, and every problem names its file: unknown
+keys, ids, signs, sources, logs, tags and conditions, rules naming values outside the
+vocabulary, missing dates, placeholders that do not exist. The schema is documented in
+docs/content-schema.md.
 """
 
 from __future__ import annotations
@@ -11,7 +13,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -25,6 +28,7 @@ from careplan.yamlio import read_yaml
 SECTIONS = ("about", "syndrome", "treatment", "nutrition", "safety", "support")
 SIGN_LEVELS = ("emergency", "call")
 REVIEW_STATUSES = ("reviewed", "pending")
+SOURCE_KINDS = ("original", "mirror", "aggregator")
 PLACEHOLDERS = frozenset(
     {
         "fever_threshold",
@@ -42,62 +46,59 @@ PLACEHOLDERS = frozenset(
     }
 )
 PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+ITEM_ID = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+ITEM_LISTS = ("key_points", "intro", "side_effects", "self_care", "questions", "wallet_card")
+ITEM_KEYS = frozenset({"id", "text", "when", "sources", "tags", "general"})
+BLOCK_KEYS = frozenset({"id", "heading", "when", "sources", "paragraphs", "bullets"})
+MODULE_REQUIRED = (
+    "id",
+    "section",
+    "applies_when",
+    "review_status",
+    "last_reviewed",
+    "review_due",
+    "sources",
+    "title",
+)
 MODULE_KEYS = frozenset(
-    {
-        "id",
-        "section",
-        "order",
-        "applies_when",
-        "review_status",
-        "last_reviewed",
-        "review_due",
-        "sources",
-        "call_now",
-        "logs",
-        "key_point_rank",
-        "text",
-    }
+    {*MODULE_REQUIRED, "order", "call_now", "logs", "key_point_rank", "blocks", *ITEM_LISTS}
 )
-TEXT_KEYS = frozenset(
-    {
-        "title",
-        "key_point",
-        "intro",
-        "blocks",
-        "side_effects",
-        "self_care",
-        "questions",
-        "wallet_card",
-    }
-)
-ITEM_LISTS = ("intro", "side_effects", "self_care", "questions", "wallet_card")
-BLOCK_KEYS = frozenset({"heading", "paragraphs", "bullets", "when"})
 
 
 @dataclass(frozen=True)
 class Item:
-    """A sentence or paragraph, shown only when its rule (if any) holds."""
+    """A sentence or paragraph, shown only when its rule (if any) holds.
 
+    ``sources`` back exactly this text; ``tags`` feed the contradiction checks; a ``general``
+    item may name therapies the patient does not have ("tell staff about every medicine").
+    """
+
+    id: str
     text: str
     when: Rule | None = None
+    sources: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    general: bool = False
 
 
 @dataclass(frozen=True)
 class Block:
     """A sub-section of a module with its own heading."""
 
+    id: str
     heading: str
     paragraphs: tuple[Item, ...] = ()
     bullets: tuple[Item, ...] = ()
     when: Rule | None = None
+    sources: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class ModuleText:
-    """A module's patient text in one language."""
+    """A module's words in one language, with the rules shared by every language."""
 
     title: str
-    key_point: str | None = None
+    key_points: tuple[Item, ...] = ()
     intro: tuple[Item, ...] = ()
     blocks: tuple[Block, ...] = ()
     side_effects: tuple[Item, ...] = ()
@@ -105,10 +106,17 @@ class ModuleText:
     questions: tuple[Item, ...] = ()
     wallet_card: tuple[Item, ...] = ()
 
+    def items(self) -> tuple[Item, ...]:
+        """Return every item, in print order (block items included)."""
+        out: list[Item] = [*self.key_points, *self.intro]
+        for block in self.blocks:
+            out += [*block.paragraphs, *block.bullets]
+        return (*out, *self.side_effects, *self.self_care, *self.questions, *self.wallet_card)
+
 
 @dataclass(frozen=True)
-class SignRef:
-    """A module's "call now" sign, shown only when its rule (if any) holds."""
+class Ref:
+    """A module's reference to a sign or a diary page, used only when its rule (if any) holds."""
 
     id: str
     when: Rule | None = None
@@ -126,11 +134,21 @@ class Module:
     last_reviewed: dt.date
     review_due: dt.date
     sources: tuple[str, ...]
-    call_now: tuple[SignRef, ...]
-    logs: tuple[str, ...]
+    call_now: tuple[Ref, ...]
+    logs: tuple[Ref, ...]
     key_point_rank: int
     text: dict[str, ModuleText]
     path: str
+    sha256: str  # of the module file: a clinic's sign-off names this hash
+
+    def review_flags(self, today: dt.date) -> tuple[str, ...]:
+        """Return what a reviewer should see flagged: pending review, past its review date."""
+        flags = []
+        if self.review_status == "pending":
+            flags.append("PENDING REVIEW")
+        if self.review_due < today:
+            flags.append("PAST REVIEW DATE")
+        return tuple(flags)
 
 
 @dataclass(frozen=True)
@@ -146,13 +164,15 @@ class Sign:
 
 @dataclass(frozen=True)
 class Source:
-    """An entry of the source register."""
+    """An entry of the source register; ``about`` says which profiles it is about."""
 
     key: str
     publisher: str
     title: str
     url: str
     quality: str
+    kind: str = "original"
+    about: Rule | None = None
 
 
 @dataclass(frozen=True)
@@ -178,6 +198,16 @@ class LogPage:
 
 
 @dataclass(frozen=True)
+class Conflict:
+    """Text that must never print for some profiles: no printed item may carry ``forbid``."""
+
+    id: str
+    when: Rule
+    forbid: frozenset[str]
+    why: str
+
+
+@dataclass(frozen=True)
 class Library:
     """The whole content library, checked and ready for selection."""
 
@@ -191,7 +221,44 @@ class Library:
     sources: dict[str, Source]
     glossary: tuple[GlossaryEntry, ...]
     logs: dict[str, LogPage]
-    extra: dict[str, Any] = field(default_factory=dict)
+    conditions: dict[str, Rule]
+    tags: dict[str, str]
+    conflicts: tuple[Conflict, ...]
+
+    def strings(self, language: str = "en") -> Iterator[tuple[str, str]]:
+        """Yield (where, text) for every string a patient can read, in one language."""
+        for m in self.modules:
+            text = m.text[language]
+            yield f"{m.path}:title", text.title
+            for block in text.blocks:
+                yield f"{m.path}:{block.id}", block.heading
+            for item in text.items():
+                yield f"{m.path}:{item.id}", item.text
+        for sign in self.signs.values():
+            yield f"signs.yaml:{sign.id}", sign.text[language]
+        for entry in self.glossary:
+            yield (
+                f"glossary.yaml:{entry.id}",
+                f"{entry.term[language]}: {entry.definition[language]}",
+            )
+        for log in self.logs.values():
+            for text in (log.title[language], log.how_to[language], *log.columns[language]):
+                yield f"logs.yaml:{log.id}", text
+        for section, heading in self.sections.items():
+            yield f"library.yaml:{section}", heading[language]
+        yield from ((f"ui.yaml:{key}", text) for key, text in _ui_strings(self.ui[language]))
+
+
+def _ui_strings(node: Any, prefix: str = "") -> Iterator[tuple[str, str]]:
+    """Yield (dotted key, text) for every string in ui.yaml."""
+    if isinstance(node, str):
+        yield prefix, node
+    elif isinstance(node, dict):
+        for key, value in node.items():
+            yield from _ui_strings(value, f"{prefix}.{key}" if prefix else str(key))
+    elif isinstance(node, list):
+        for n, value in enumerate(node, 1):
+            yield from _ui_strings(value, f"{prefix}[{n}]")
 
 
 class _Loader:
@@ -203,6 +270,9 @@ class _Loader:
         self.languages = tuple(vocab.fields["language"].ids)
         self.problems: list[Problem] = []
         self.hasher = hashlib.sha256()
+        self.conditions: dict[str, Rule] = {}
+        self.tags: dict[str, str] = {}
+        self.sources: dict[str, Source] = {}
 
     def where(self, path: Path) -> str:
         return str(path.relative_to(self.root.parent))
@@ -210,17 +280,19 @@ class _Loader:
     def error(self, path: Path, field_name: str | None, message: str) -> None:
         self.problems.append(Problem(self.where(path), field_name, message))
 
-    def read(self, name: str | Path) -> Any:
+    def read(self, name: str | Path, *, optional: bool = False) -> Any:
         path = name if isinstance(name, Path) else self.root / name
-        self.hasher.update(str(path.relative_to(self.root)).encode() + b"\0")
-        self.hasher.update(path.read_bytes() + b"\0")
+        if optional and not path.exists():
+            return None
+        data = path.read_bytes()
+        self.hasher.update(str(path.relative_to(self.root)).encode() + b"\0" + data + b"\0")
         try:
             return read_yaml(path)
         except ValueError as error:
             self.error(path, None, str(error))
             return None
 
-    # -- text ---------------------------------------------------------------------------
+    # -- building blocks -------------------------------------------------------------------
     def check_text(self, path: Path, where: str, text: Any) -> str:
         if not isinstance(text, str) or not text.strip():
             self.error(path, where, "needs non-empty text")
@@ -236,82 +308,109 @@ class _Loader:
             self.error(path, where, "unbalanced braces")
         return " ".join(text.split())
 
-    def per_language(self, path: Path, where: str, value: Any) -> dict[str, Any]:
-        if not isinstance(value, dict):
-            self.error(
-                path, where, f"needs a mapping of language to text ({', '.join(self.languages)})"
-            )
-            return {}
-        missing = [lang for lang in self.languages if lang not in value]
-        if missing:
-            self.error(path, where, f"missing language(s) {', '.join(missing)}")
-        return value
-
     def rule(self, path: Path, where: str, spec: Any) -> Rule | None:
         try:
-            return compile_rule(spec, self.vocab)
+            return compile_rule(spec, self.vocab, self.conditions)
         except RuleSyntaxError as error:
             self.error(path, where, str(error))
             return None
 
-    def items(self, path: Path, where: str, value: Any) -> tuple[Item, ...]:
+    def keys(
+        self, path: Path, where: str, values: Any, known: Mapping[str, Any], kind: str
+    ) -> tuple[str, ...]:
+        """Check a list of ids (sources, tags) against what exists."""
+        if values is None:
+            return ()
+        if not isinstance(values, list):
+            self.error(path, where, "needs a list")
+            return ()
+        for value in values:
+            if value not in known:
+                self.error(path, where, f"unknown {kind} {value!r}")
+        return tuple(str(v) for v in values)
+
+    def item(self, path: Path, where: str, raw: Any, ids: set[str]) -> Item | None:
+        if not isinstance(raw, dict) or set(raw) - ITEM_KEYS or not {"id", "text"} <= set(raw):
+            self.error(
+                path,
+                where,
+                f"an item is a mapping with id and text (and may have "
+                f"{', '.join(sorted(ITEM_KEYS - {'id', 'text'}))})",
+            )
+            return None
+        item_id = self.item_id(path, where, raw["id"], ids)
+        general = raw.get("general", False)
+        if not isinstance(general, bool):
+            self.error(path, f"{where}.general", "must be true or false")
+        return Item(
+            id=item_id,
+            text=self.check_text(path, where, raw["text"]),
+            when=self.rule(path, f"{where}.when", raw["when"]) if "when" in raw else None,
+            sources=self.keys(path, f"{where}.sources", raw.get("sources"), self.sources, "source"),
+            tags=self.keys(path, f"{where}.tags", raw.get("tags"), self.tags, "tag"),
+            general=general is True,
+        )
+
+    def item_id(self, path: Path, where: str, raw: Any, ids: set[str]) -> str:
+        item_id = str(raw)
+        if not ITEM_ID.fullmatch(item_id):
+            self.error(path, f"{where}.id", "ids are lowercase words joined by hyphens")
+        elif item_id in ids:
+            self.error(path, f"{where}.id", f"{item_id!r} is used twice in this file")
+        ids.add(item_id)
+        return item_id
+
+    def items(self, path: Path, where: str, value: Any, ids: set[str]) -> tuple[Item, ...]:
         if value is None:
             return ()
         if not isinstance(value, list):
             self.error(path, where, "needs a list")
             return ()
-        out = []
-        for n, raw in enumerate(value, 1):
-            spot = f"{where}[{n}]"
-            if isinstance(raw, dict):
-                if set(raw) - {"text", "when"} or "text" not in raw:
-                    self.error(path, spot, "an item is text or a mapping {text, when}")
-                    continue
-                when = self.rule(path, f"{spot}.when", raw["when"]) if "when" in raw else None
-                out.append(Item(self.check_text(path, spot, raw["text"]), when))
-            else:
-                out.append(Item(self.check_text(path, spot, raw)))
-        return tuple(out)
+        out = (self.item(path, f"{where}[{n}]", raw, ids) for n, raw in enumerate(value, 1))
+        return tuple(i for i in out if i is not None)
 
-    def module_text(self, path: Path, lang: str, raw: Any) -> ModuleText | None:
-        where = f"text.{lang}"
-        if not isinstance(raw, dict):
-            self.error(path, where, "needs a mapping")
-            return None
-        for key in sorted(set(raw) - TEXT_KEYS):
+    def block(self, path: Path, where: str, raw: Any, ids: set[str]) -> Block | None:
+        if not isinstance(raw, dict) or set(raw) - BLOCK_KEYS or not {"id", "heading"} <= set(raw):
             self.error(
-                path, f"{where}.{key}", f"unknown key; allowed: {', '.join(sorted(TEXT_KEYS))}"
+                path,
+                where,
+                f"a block needs id and heading and may have "
+                f"{', '.join(sorted(BLOCK_KEYS - {'id', 'heading'}))}",
             )
-        blocks = []
-        for n, block in enumerate(raw.get("blocks") or [], 1):
-            spot = f"{where}.blocks[{n}]"
-            if not isinstance(block, dict) or set(block) - BLOCK_KEYS or "heading" not in block:
-                self.error(
-                    path,
-                    spot,
-                    f"a block needs 'heading' and may have "
-                    f"{', '.join(sorted(BLOCK_KEYS - {'heading'}))}",
-                )
-                continue
-            blocks.append(
-                Block(
-                    heading=self.check_text(path, f"{spot}.heading", block["heading"]),
-                    paragraphs=self.items(path, f"{spot}.paragraphs", block.get("paragraphs")),
-                    bullets=self.items(path, f"{spot}.bullets", block.get("bullets")),
-                    when=self.rule(path, f"{spot}.when", block["when"])
-                    if "when" in block
-                    else None,
-                )
-            )
-        key_point = raw.get("key_point")
-        return ModuleText(
-            title=self.check_text(path, f"{where}.title", raw.get("title")),
-            key_point=self.check_text(path, f"{where}.key_point", key_point) if key_point else None,
-            blocks=tuple(blocks),
-            **{k: self.items(path, f"{where}.{k}", raw.get(k)) for k in ITEM_LISTS},
+            return None
+        return Block(
+            id=self.item_id(path, where, raw["id"], ids),
+            heading=self.check_text(path, f"{where}.heading", raw["heading"]),
+            paragraphs=self.items(path, f"{where}.paragraphs", raw.get("paragraphs"), ids),
+            bullets=self.items(path, f"{where}.bullets", raw.get("bullets"), ids),
+            when=self.rule(path, f"{where}.when", raw["when"]) if "when" in raw else None,
+            sources=self.keys(path, f"{where}.sources", raw.get("sources"), self.sources, "source"),
         )
 
-    # -- files --------------------------------------------------------------------------
+    def refs(self, path: Path, key: str, values: Any, known: Mapping[str, Any]) -> tuple[Ref, ...]:
+        """Read ``call_now`` or ``logs``: ids, or mappings {sign|log: ID, when: RULE}."""
+        if values is None:
+            return ()
+        if not isinstance(values, list):
+            self.error(path, key, "needs a list")
+            return ()
+        name = {"call_now": "sign", "logs": "log"}[key]
+        refs = []
+        for n, value in enumerate(values, 1):
+            spot = f"{key}[{n}]"
+            when = None
+            if isinstance(value, dict):
+                if set(value) != {name, "when"}:
+                    self.error(path, spot, f"a {name} is an id or a mapping {{{name}, when}}")
+                    continue
+                when = self.rule(path, f"{spot}.when", value["when"])
+                value = value[name]
+            if value not in known:
+                self.error(path, spot, f"unknown {name} id {value!r}")
+                continue
+            refs.append(Ref(str(value), when))
+        return tuple(refs)
+
     def date(self, path: Path, key: str, value: Any) -> dt.date:
         if isinstance(value, dt.date):
             return value
@@ -321,61 +420,50 @@ class _Loader:
             self.error(path, key, f"needs a date written YYYY-MM-DD, got {value!r}")
             return dt.date.min
 
-    def module(
-        self,
-        path: Path,
-        raw: Any,
-        signs: dict[str, Sign],
-        sources: dict[str, Source],
-        logs: dict[str, LogPage],
-    ) -> Module | None:
+    # -- files -----------------------------------------------------------------------------
+    def module(self, path: Path, signs: dict[str, Sign], logs: dict[str, LogPage]) -> Module | None:
+        raw = self.read(path)
+        if raw is None:
+            return None
         if not isinstance(raw, dict):
             self.error(path, None, "a module must be a mapping")
             return None
+        before = len(self.problems)
         for key in sorted(set(raw) - MODULE_KEYS):
             self.error(path, key, f"unknown key; allowed: {', '.join(sorted(MODULE_KEYS))}")
-        for key in (
-            "id",
-            "section",
-            "applies_when",
-            "review_status",
-            "last_reviewed",
-            "review_due",
-            "sources",
-            "text",
-        ):
+        for key in MODULE_REQUIRED:
             if key not in raw:
                 self.error(path, key, "is required")
-        if self.problems and any(p.source == self.where(path) for p in self.problems):
+        if len(self.problems) > before:
             return None
         if raw["id"] != path.stem:
             self.error(path, "id", f"{raw['id']!r} must match the file name {path.stem!r}")
         if raw["section"] not in SECTIONS:
             self.error(path, "section", f"{raw['section']!r} is not one of {', '.join(SECTIONS)}")
+        elif path.parent.name != raw["section"]:
+            self.error(path, "section", f"the file must be in modules/{raw['section']}/")
         if raw["review_status"] not in REVIEW_STATUSES:
             self.error(path, "review_status", f"must be one of {', '.join(REVIEW_STATUSES)}")
-        call_now = self.sign_refs(path, raw.get("call_now") or [], signs)
-        ids = {
-            "sources": (raw.get("sources") or [], sources),
-            "logs": (raw.get("logs") or [], logs),
-        }
-        for key, (values, known) in ids.items():
-            if not isinstance(values, list):
-                self.error(path, key, "needs a list")
-                continue
-            for value in values:
-                if value not in known:
-                    self.error(path, key, f"unknown id {value!r}")
-        if not raw.get("sources"):
+        sources = self.keys(path, "sources", raw["sources"], self.sources, "source")
+        if not sources:
             self.error(path, "sources", "needs at least one source")
-        texts = self.per_language(path, "text", raw["text"])
         rule = self.rule(path, "applies_when", raw["applies_when"])
         last = self.date(path, "last_reviewed", raw["last_reviewed"])
         due = self.date(path, "review_due", raw["review_due"])
         if due < last:
             self.error(path, "review_due", "is before last_reviewed")
-        text = {lang: self.module_text(path, lang, texts.get(lang)) for lang in self.languages}
-        if rule is None or any(t is None for t in text.values()):
+        ids: set[str] = set()
+        blocks = raw.get("blocks") or []
+        english = ModuleText(
+            title=self.check_text(path, "title", raw["title"]),
+            blocks=tuple(
+                b
+                for n, spec in enumerate(blocks if isinstance(blocks, list) else [], 1)
+                if (b := self.block(path, f"blocks[{n}]", spec, ids)) is not None
+            ),
+            **{key: self.items(path, key, raw.get(key), ids) for key in ITEM_LISTS},
+        )
+        if len(self.problems) > before or rule is None:
             return None
         return Module(
             id=raw["id"],
@@ -385,36 +473,16 @@ class _Loader:
             review_status=raw["review_status"],
             last_reviewed=last,
             review_due=due,
-            sources=tuple(raw["sources"]),
-            call_now=call_now,
-            logs=tuple(raw.get("logs") or ()),
+            sources=sources,
+            call_now=self.refs(path, "call_now", raw.get("call_now"), signs),
+            logs=self.refs(path, "logs", raw.get("logs"), logs),
             key_point_rank=int(raw.get("key_point_rank", 100)),
-            text=text,  # type: ignore[arg-type]  # None ruled out above
+            text={"en": english},
             path=self.where(path),
+            sha256=hashlib.sha256(path.read_bytes()).hexdigest(),
         )
 
-    def sign_refs(self, path: Path, values: Any, signs: dict[str, Sign]) -> tuple[SignRef, ...]:
-        """Read ``call_now``: sign ids, or mappings {sign, when} for a sign that depends on it."""
-        if not isinstance(values, list):
-            self.error(path, "call_now", "needs a list")
-            return ()
-        refs = []
-        for n, value in enumerate(values, 1):
-            spot = f"call_now[{n}]"
-            when = None
-            if isinstance(value, dict):
-                if set(value) != {"sign", "when"}:
-                    self.error(path, spot, "a sign is an id or a mapping {sign, when}")
-                    continue
-                when = self.rule(path, f"{spot}.when", value["when"])
-                value = value["sign"]
-            if value not in signs:
-                self.error(path, spot, f"unknown sign id {value!r}")
-                continue
-            refs.append(SignRef(str(value), when))
-        return tuple(refs)
-
-    def signs(self, sources: dict[str, Source]) -> dict[str, Sign]:
+    def signs(self) -> dict[str, Sign]:
         path = self.root / "signs.yaml"
         out = {}
         for sign_id, spec in (self.read(path) or {}).items():
@@ -422,35 +490,36 @@ class _Loader:
             if not isinstance(spec, dict) or spec.get("level") not in SIGN_LEVELS:
                 self.error(path, spot, f"needs level: {' or '.join(SIGN_LEVELS)}")
                 continue
-            for key in spec.get("sources") or []:
-                if key not in sources:
-                    self.error(path, f"{spot}.sources", f"unknown source {key!r}")
-            text = self.per_language(path, f"{spot}.text", spec.get("text"))
-            out[sign_id] = Sign(
-                id=sign_id,
+            out[spot] = Sign(
+                id=spot,
                 level=spec["level"],
                 order=int(spec.get("order", 500)),
-                sources=tuple(spec.get("sources") or ()),
-                text={
-                    lang: self.check_text(path, f"{spot}.text.{lang}", text.get(lang))
-                    for lang in self.languages
-                },
+                sources=self.keys(
+                    path, f"{spot}.sources", spec.get("sources"), self.sources, "source"
+                ),
+                text={"en": self.check_text(path, f"{spot}.text", spec.get("text"))},
             )
         return out
 
-    def sources(self) -> dict[str, Source]:
+    def source_register(self) -> dict[str, Source]:
         path = self.root / "sources.yaml"
         out = {}
         for key, spec in (self.read(path) or {}).items():
             if not isinstance(spec, dict) or not all(spec.get(k) for k in ("publisher", "title")):
-                self.error(path, str(key), "needs publisher and title (and url, quality)")
+                self.error(path, str(key), "needs publisher and title (and url, quality, kind)")
                 continue
+            kind = str(spec.get("kind") or "original")
+            if kind not in SOURCE_KINDS:
+                self.error(path, f"{key}.kind", f"must be one of {', '.join(SOURCE_KINDS)}")
+            about = self.rule(path, f"{key}.about", spec["about"]) if "about" in spec else None
             out[str(key)] = Source(
                 str(key),
                 str(spec["publisher"]),
                 str(spec["title"]),
                 str(spec.get("url") or ""),
                 str(spec.get("quality") or ""),
+                kind,
+                about,
             )
         return out
 
@@ -458,80 +527,109 @@ class _Loader:
         path = self.root / "glossary.yaml"
         out = []
         for entry_id, spec in (self.read(path) or {}).items():
-            text = self.per_language(path, f"{entry_id}.text", (spec or {}).get("text"))
-            terms, matches, definitions = {}, {}, {}
-            for lang in self.languages:
-                body = text.get(lang) or {}
-                terms[lang] = self.check_text(path, f"{entry_id}.term", body.get("term"))
-                definitions[lang] = self.check_text(
-                    path, f"{entry_id}.definition", body.get("definition")
+            spec = spec if isinstance(spec, dict) else {}
+            term = self.check_text(path, f"{entry_id}.term", spec.get("term"))
+            match = spec.get("match") or [term]
+            if not isinstance(match, list):
+                self.error(path, f"{entry_id}.match", "needs a list of words or phrases")
+                match = []
+            out.append(
+                GlossaryEntry(
+                    str(entry_id),
+                    {"en": term},
+                    {"en": tuple(str(m) for m in match if m)},
+                    {"en": self.check_text(path, f"{entry_id}.definition", spec.get("definition"))},
                 )
-                match = body.get("match") or [body.get("term")]
-                matches[lang] = tuple(str(m) for m in match if m)
-            out.append(GlossaryEntry(str(entry_id), terms, matches, definitions))
-        return tuple(sorted(out, key=lambda e: e.term[self.languages[0]].casefold()))
+            )
+        return tuple(sorted(out, key=lambda e: e.term["en"].casefold()))
 
     def logs(self) -> dict[str, LogPage]:
         path = self.root / "logs.yaml"
         out = {}
         for log_id, spec in (self.read(path) or {}).items():
-            text = self.per_language(path, f"{log_id}.text", (spec or {}).get("text"))
-            title, how_to, columns = {}, {}, {}
-            rows = 10
-            for lang in self.languages:
-                body = text.get(lang) or {}
-                title[lang] = self.check_text(path, f"{log_id}.title", body.get("title"))
-                how_to[lang] = self.check_text(path, f"{log_id}.how_to", body.get("how_to"))
-                cols = body.get("columns")
-                if not isinstance(cols, list) or not cols:
-                    self.error(path, f"{log_id}.columns", "needs a list of column headings")
-                    cols = []
-                columns[lang] = tuple(str(c) for c in cols)
-                rows = int(body.get("rows", rows))
+            spec = spec if isinstance(spec, dict) else {}
+            columns = spec.get("columns")
+            if not isinstance(columns, list) or not columns:
+                self.error(path, f"{log_id}.columns", "needs a list of column headings")
+                columns = []
             out[str(log_id)] = LogPage(
-                str(log_id), int((spec or {}).get("order", 500)), title, how_to, columns, rows
+                str(log_id),
+                int(spec.get("order", 500)),
+                {"en": self.check_text(path, f"{log_id}.title", spec.get("title"))},
+                {"en": self.check_text(path, f"{log_id}.how_to", spec.get("how_to"))},
+                {"en": tuple(str(c) for c in columns)},
+                int(spec.get("rows", 10)),
             )
         return out
+
+    def named_conditions(self) -> None:
+        """Compile ``conditions.yaml`` in order: a condition may use the ones above it."""
+        path = self.root / "conditions.yaml"
+        for name, spec in (self.read(path, optional=True) or {}).items():
+            if not isinstance(spec, dict) or set(spec) != {"why", "rule"}:
+                self.error(path, str(name), "a condition is a mapping {why, rule}")
+                continue
+            rule = self.rule(path, f"{name}.rule", spec["rule"])
+            if rule is not None:
+                self.conditions[str(name)] = rule
+
+    def tag_register(self) -> None:
+        path = self.root / "tags.yaml"
+        for tag, description in (self.read(path, optional=True) or {}).items():
+            self.tags[str(tag)] = self.check_text(path, str(tag), description)
+
+    def conflicts(self) -> tuple[Conflict, ...]:
+        path = self.root / "conflicts.yaml"
+        out = []
+        for n, spec in enumerate(self.read(path, optional=True) or [], 1):
+            spot = f"[{n}]"
+            if not isinstance(spec, dict) or set(spec) != {"id", "when", "forbid", "why"}:
+                self.error(path, spot, "a conflict is a mapping {id, when, forbid, why}")
+                continue
+            rule = self.rule(path, f"{spot}.when", spec["when"])
+            forbid = self.keys(path, f"{spot}.forbid", spec["forbid"], self.tags, "tag")
+            if rule is not None:
+                out.append(Conflict(str(spec["id"]), rule, frozenset(forbid), str(spec["why"])))
+        return tuple(out)
 
     def load(self) -> Library:
         meta = self.read("library.yaml") or {}
         ui = self.read("ui.yaml") or {}
-        sources = self.sources()
-        signs = self.signs(sources)
+        self.named_conditions()
+        self.tag_register()
+        self.sources = self.source_register()
+        signs = self.signs()
         logs = self.logs()
         glossary = self.glossary()
+        conflicts = self.conflicts()
         modules = []
         seen: dict[str, str] = {}
         for path in sorted((self.root / "modules").rglob("*.yaml")):
-            raw = self.read(path)
-            if raw is None:
-                continue
-            module = self.module(path, raw, signs, sources, logs)
+            module = self.module(path, signs, logs)
             if module is None:
                 continue
             if module.id in seen:
                 self.error(path, "id", f"{module.id!r} is also used by {seen[module.id]}")
             seen[module.id] = module.path
             modules.append(module)
-        for lang in self.languages:
-            if lang not in ui:
-                self.error(self.root / "ui.yaml", lang, "missing language")
         if self.problems:
             raise ContentError(self.problems)
         return Library(
             content_version=str(meta["content_version"]),
             digest=self.hasher.hexdigest(),
             languages=self.languages,
-            sections={s["id"]: s["heading"] for s in meta["sections"]},
-            ui=ui,
+            sections={s["id"]: {"en": s["heading"]} for s in meta["sections"]},
+            ui={"en": ui},
             modules=tuple(
                 sorted(modules, key=lambda m: (SECTIONS.index(m.section), m.order, m.id))
             ),
             signs=signs,
-            sources=sources,
+            sources=self.sources,
             glossary=glossary,
             logs=logs,
-            extra={k: v for k, v in meta.items() if k not in ("content_version", "sections")},
+            conditions=self.conditions,
+            tags=self.tags,
+            conflicts=conflicts,
         )
 
 

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from careplan.library import Block, Item, Library, LogPage, Module, Source
+from careplan.library import Block, Item, Library, LogPage, Module, Ref, Source
 from careplan.profile import Profile
 from careplan.rules import Facts, Reason
 from careplan.vocab import Vocabulary
@@ -93,6 +94,10 @@ class Plan:
 
 def _items(items: tuple[Item, ...], facts: Facts) -> tuple[str, ...]:
     return tuple(i.text for i in items if i.when is None or i.when.holds(facts))
+
+
+def _refs(refs: Iterable[Ref], facts: Facts) -> Iterator[str]:
+    return (r.id for r in refs if r.when is None or r.when.holds(facts))
 
 
 def _blocks(blocks: tuple[Block, ...], facts: Facts) -> tuple[SelectedBlock, ...]:
@@ -200,12 +205,11 @@ def build_plan(profile: Profile, library: Library, vocab: Vocabulary, *, today: 
         for sid, heading in library.sections.items()
         if any(m.section == sid for m in modules)
     )
-    ranked = sorted((m for m in modules if m.text[lang].key_point), key=lambda m: m.key_point_rank)
-    key_points = tuple(m.text[lang].key_point for m in ranked[:KEY_POINTS])  # type: ignore[misc]
+    offered = [(m, _items(m.text[lang].key_points, facts)) for m in modules]
+    ranked = sorted(((m, kp[0]) for m, kp in offered if kp), key=lambda mk: mk[0].key_point_rank)
+    key_points = tuple(text for _, text in ranked[:KEY_POINTS])
 
-    sign_ids = dict.fromkeys(
-        ref.id for m in modules for ref in m.call_now if ref.when is None or ref.when.holds(facts)
-    )
+    sign_ids = dict.fromkeys(_refs((r for m in modules for r in m.call_now), facts))
     signs = sorted(
         (library.signs[s] for s in sign_ids), key=lambda s: (s.level != "emergency", s.order, s.id)
     )
@@ -215,7 +219,7 @@ def build_plan(profile: Profile, library: Library, vocab: Vocabulary, *, today: 
     wallet = tuple(
         dict.fromkeys(w for m in modules for w in _items(m.text[lang].wallet_card, facts))
     )
-    log_ids = dict.fromkeys(log for m in modules for log in m.logs)
+    log_ids = dict.fromkeys(_refs((r for m in modules for r in m.logs), facts))
     logs = tuple(sorted((library.logs[i] for i in log_ids), key=lambda p: (p.order, p.id)))
     # Each module cites the facts behind its own call-now signs; the catalogue's citations
     # (for reviewers) would name drugs this patient does not take.

@@ -33,12 +33,9 @@ def as_prose(parts: Iterable[str]) -> str:
 def module_text(module: Module, language: str = "en") -> str:
     """Return all of a module's patient text in one language, joined as prose."""
     text = module.text[language]
-    parts = [text.title, *(filter(None, [text.key_point]))]
-    for items in (text.intro, text.side_effects, text.self_care, text.questions, text.wallet_card):
-        parts += [item.text for item in items]
-    for block in text.blocks:
-        parts += [block.heading, *(i.text for i in (*block.paragraphs, *block.bullets))]
-    return as_prose(parts)
+    return as_prose(
+        [text.title, *(b.heading for b in text.blocks), *(i.text for i in text.items())]
+    )
 
 
 def reading_grade(text: str) -> float | None:

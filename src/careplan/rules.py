@@ -34,6 +34,7 @@ RULE_KEYS = frozenset(
         "all",
         "any",
         "not",
+        "condition",
     }
 )
 
@@ -64,9 +65,6 @@ class Reason:
 
     text: str
     therapy: str | None = None
-
-    def __str__(self) -> str:
-        return self.text
 
 
 Result = tuple[bool, list[Reason]]
@@ -162,6 +160,17 @@ class Not(Rule):
         return ok, [Reason(f"not ({self.text})")] if ok else []
 
 
+@dataclass(frozen=True)
+class Named(Rule):
+    """A named condition from ``conditions.yaml``, written once and used by many rules."""
+
+    name: str
+    rule: Rule
+
+    def evaluate(self, facts: Facts) -> Result:
+        return self.rule.evaluate(facts)
+
+
 class RuleSyntaxError(ValueError):
     """A rule that does not follow the documented grammar or names an unknown value."""
 
@@ -190,8 +199,14 @@ def _describe(spec: Any) -> str:
     return str(spec)
 
 
-def compile_rule(spec: Any, vocab: Vocabulary) -> Rule:
-    """Compile a rule mapping; raise RuleSyntaxError naming what is wrong."""
+def compile_rule(
+    spec: Any, vocab: Vocabulary, conditions: Mapping[str, Rule] | None = None
+) -> Rule:
+    """Compile a rule mapping; raise RuleSyntaxError naming what is wrong.
+
+    ``conditions`` are the named rules a ``condition:`` key may refer to.
+    """
+    conditions = conditions or {}
     if not isinstance(spec, Mapping) or not spec:
         raise RuleSyntaxError(f"a rule must be a non-empty mapping, got {spec!r}")
     unknown = sorted(set(spec) - RULE_KEYS)
@@ -223,10 +238,15 @@ def compile_rule(spec: Any, vocab: Vocabulary) -> Rule:
         elif key in ("all", "any"):
             if not isinstance(value, list) or not value:
                 raise RuleSyntaxError(f"{key!r} needs a non-empty list of rules")
-            children = tuple(compile_rule(item, vocab) for item in value)
+            children = tuple(compile_rule(item, vocab, conditions) for item in value)
             parts.append(All(children) if key == "all" else Any_(children))
+        elif key == "condition":
+            if value not in conditions:
+                known = ", ".join(conditions) or "none defined"
+                raise RuleSyntaxError(f"unknown condition {value!r}; defined above: {known}")
+            parts.append(Named(str(value), conditions[value]))
         else:  # "not"
-            parts.append(Not(compile_rule(value, vocab), _describe(value)))
+            parts.append(Not(compile_rule(value, vocab, conditions), _describe(value)))
     return parts[0] if len(parts) == 1 else All(tuple(parts))
 
 

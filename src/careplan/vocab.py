@@ -142,7 +142,7 @@ def _terms(values: dict[str, Any]) -> dict[str, Term]:
             raise ContentError(f"vocabulary.yaml: {term_id}: aliases {odd!r} must be quoted")
         terms[term_id] = Term(
             id=term_id,
-            label=dict(spec["label"]),
+            label={"en": str(spec["label"])},
             aliases=aliases,
             groups=tuple(spec.get("groups") or ()),
         )
@@ -166,4 +166,5 @@ def load_vocabulary() -> Vocabulary:
             ambiguous={normalize(k): tuple(v) for k, v in (ambiguous.get(name) or {}).items()},
         )
     statuses = Field(name=STATUSES, terms=_terms(data[STATUSES]), default="planned")
-    return Vocabulary(fields=fields, statuses=statuses, groups=dict(data["groups"]))
+    groups = {name: {"en": str(label)} for name, label in data["groups"].items()}
+    return Vocabulary(fields=fields, statuses=statuses, groups=groups)
