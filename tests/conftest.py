@@ -19,13 +19,13 @@ from click.testing import CliRunner
 from pypdf import PdfReader
 
 from careplan.clinic import Clinic
-from careplan.html import RenderOptions
+from careplan.options import RenderOptions
 from careplan.profile import parse_profile
-from careplan.render import Handout, render_profile
+from careplan.render import Document, render_profile
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXED_DATE = dt.date(2026, 11, 26)
-_RENDER_CACHE: dict[str, Handout] = {}
+_RENDER_CACHE: dict[str, Document] = {}
 
 
 def normalize_text(text: str) -> str:
@@ -66,7 +66,7 @@ def write_profile(tmp_path: Path) -> Callable[..., Path]:
 
 def render_handout(
     data: dict[str, Any], *, clinic: Clinic | None = None, **options: Any
-) -> Handout:
+) -> Document:
     """Validate a profile mapping and render it (cached per profile and options)."""
     key = repr((sorted(data.items()), sorted(options.items()), clinic))
     if key not in _RENDER_CACHE:
@@ -77,8 +77,8 @@ def render_handout(
 
 
 @pytest.fixture(scope="session")
-def render() -> Callable[..., Handout]:
-    """Return ``render(profile_dict, **options) -> Handout`` (PDF rendered, cached)."""
+def render() -> Callable[..., Document]:
+    """Return ``render(profile_dict, **options) -> Document`` (PDF rendered, cached)."""
     return render_handout
 
 
@@ -88,8 +88,8 @@ def render_text() -> Callable[..., str]:
 
     def text(data: dict[str, Any], **options: Any) -> str:
         handout = render_handout(data, **options)
-        assert handout.pdf is not None
-        return extract_pdf_text(handout.pdf)
+        assert handout.data is not None
+        return extract_pdf_text(handout.data)
 
     return text
 

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from careplan.clinic import load_clinic
-from careplan.html import RenderOptions
-from careplan.profile import load_profile
+from careplan.inputs import load_profile
+from careplan.options import RenderOptions
 from careplan.render import render_profile
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,7 +32,7 @@ def current_hashes() -> dict[str, str]:
     for path in sorted((ROOT / "profiles").glob("*.yaml")):
         profile = load_profile(path).profile
         for label, clinic in clinics.items():
-            pdf = render_profile(profile, options=options, clinic=clinic).pdf
+            pdf = render_profile(profile, options=options, clinic=clinic).data
             assert pdf is not None
             hashes[f"{path.stem}.{label}.pdf"] = hashlib.sha256(pdf).hexdigest()
     return hashes

@@ -31,8 +31,8 @@ def test_there_are_at_least_eight_example_profiles() -> None:
 @pytest.mark.parametrize("path", PROFILES, ids=lambda p: p.stem)
 def test_example_profile_renders_a_multipage_pdf(path: Path, render: Callable[..., Any]) -> None:
     handout = render(load(path))
-    assert handout.pdf.startswith(b"%PDF-")
-    assert handout.pdf.rstrip().endswith(b"%%EOF")
+    assert handout.data.startswith(b"%PDF-")
+    assert handout.data.rstrip().endswith(b"%%EOF")
     assert handout.pages >= 2
 
 
@@ -53,7 +53,7 @@ def test_nothing_from_a_module_that_does_not_apply_is_printed(
     path: Path, render: Callable[..., Any], pdf_text: Callable[[bytes], str]
 ) -> None:
     handout = render(load(path))
-    text = pdf_text(handout.pdf)
+    text = pdf_text(handout.data)
     leaked = [title for title in unselected_titles(handout.plan) if title in text]
     assert leaked == []
 
@@ -63,7 +63,7 @@ def test_every_selected_module_title_is_printed(
     path: Path, render: Callable[..., Any], pdf_text: Callable[[bytes], str]
 ) -> None:
     handout = render(load(path))
-    text = pdf_text(handout.pdf)
+    text = pdf_text(handout.data)
     missing = [m.title for s in handout.plan.sections for m in s.modules if m.title not in text]
     assert missing == []
 

@@ -70,7 +70,7 @@ def single_therapy_profiles() -> list[dict[str, Any]]:
 def test_single_therapy_handout_main_reading_fits_four_pages(
     profile: dict[str, Any], render: Callable[..., Any]
 ) -> None:
-    assert main_reading_pages(render(profile).pdf) <= MAIN_READING_PAGES
+    assert main_reading_pages(render(profile).data) <= MAIN_READING_PAGES
 
 
 def test_most_complex_example_stays_about_ten_pages(

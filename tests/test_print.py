@@ -18,10 +18,11 @@ from pypdf import PdfReader
 from pypdf.generic import ArrayObject, DictionaryObject
 
 from careplan.clinic import Clinic, load_clinic
-from careplan.html import RenderOptions, css_string, page_number_css
+from careplan.html import css_string, page_number_css
 from careplan.library import load_library
+from careplan.options import RenderOptions
 from careplan.profile import parse_profile
-from careplan.render import Handout, render_profile
+from careplan.render import Document, render_profile
 
 UI = load_library().ui["en"]
 NAME = "Maria Lopez"
@@ -54,26 +55,26 @@ def clinic() -> Clinic:
 
 
 @pytest.fixture(scope="module")
-def normal(render: Callable[..., Handout]) -> Handout:
+def normal(render: Callable[..., Document]) -> Document:
     return render(WHIPPLE)
 
 
 @pytest.fixture(scope="module")
-def large(render: Callable[..., Handout]) -> Handout:
+def large(render: Callable[..., Document]) -> Document:
     return render(WHIPPLE, large_print=True)
 
 
 @pytest.fixture(scope="module")
-def with_clinic(render: Callable[..., Handout], clinic: Clinic) -> Handout:
+def with_clinic(render: Callable[..., Document], clinic: Clinic) -> Document:
     return render(PRRT, clinic=clinic)
 
 
-def reader(handout: Handout) -> PdfReader:
-    assert handout.pdf is not None
-    return PdfReader(io.BytesIO(handout.pdf))
+def reader(handout: Document) -> PdfReader:
+    assert handout.data is not None
+    return PdfReader(io.BytesIO(handout.data))
 
 
-def page_texts(handout: Handout) -> list[str]:
+def page_texts(handout: Document) -> list[str]:
     return [re.sub(r"\s+", " ", p.extract_text()) for p in reader(handout).pages]
 
 
@@ -90,7 +91,7 @@ def struct_types(node: Any) -> Iterator[DictionaryObject]:
             yield from struct_types(node["/K"])
 
 
-def glyph_sizes(handout: Handout) -> list[tuple[float, float, float, str]]:
+def glyph_sizes(handout: Document) -> list[tuple[float, float, float, str]]:
     """Return (size in pt, baseline y, page height, text) for every text run in the PDF."""
     runs: list[tuple[float, float, float, str]] = []
     for page in reader(handout).pages:
@@ -104,7 +105,7 @@ def glyph_sizes(handout: Handout) -> list[tuple[float, float, float, str]]:
     return runs
 
 
-def test_pdf_is_tagged_with_language_and_a_title_without_the_name(normal: Handout) -> None:
+def test_pdf_is_tagged_with_language_and_a_title_without_the_name(normal: Document) -> None:
     root = reader(normal).trailer["/Root"]
     assert "/StructTreeRoot" in root
     assert bool(root["/MarkInfo"]["/Marked"])
@@ -115,7 +116,7 @@ def test_pdf_is_tagged_with_language_and_a_title_without_the_name(normal: Handou
     assert b"pdfuaid:part" in root["/Metadata"].get_data()  # the default variant is pdf/ua-1
 
 
-def test_tag_tree_has_headings_lists_and_table_headers(normal: Handout) -> None:
+def test_tag_tree_has_headings_lists_and_table_headers(normal: Document) -> None:
     root = reader(normal).trailer["/Root"]["/StructTreeRoot"]
     tags = [str(e["/S"]) for e in struct_types(root["/K"])]
     assert tags.count("/H1") == 1
@@ -125,14 +126,14 @@ def test_tag_tree_has_headings_lists_and_table_headers(normal: Handout) -> None:
     assert {"/L", "/LI", "/LBody", "/Table", "/TR", "/TH", "/TD"} <= set(tags)
 
 
-def test_page_furniture_is_not_in_the_text_flow(normal: Handout) -> None:
+def test_page_furniture_is_not_in_the_text_flow(normal: Document) -> None:
     # One footer per page, drawn in the margin: the old hidden string-set div leaked a copy.
     texts = page_texts(normal)
     assert all(t.count(UI["footer_disclaimer"]) == 1 for t in texts)
     assert "Page of" not in " ".join(texts)
 
 
-def test_logo_has_alt_text(with_clinic: Handout, clinic: Clinic) -> None:
+def test_logo_has_alt_text(with_clinic: Document, clinic: Clinic) -> None:
     root = reader(with_clinic).trailer["/Root"]["/StructTreeRoot"]
     figures = [e for e in struct_types(root["/K"]) if e["/S"] == "/Figure"]
     assert figures
@@ -141,7 +142,7 @@ def test_logo_has_alt_text(with_clinic: Handout, clinic: Clinic) -> None:
 
 @pytest.mark.parametrize("which", ["normal", "large", "with_clinic"])
 def test_every_font_is_embedded(which: str, request: pytest.FixtureRequest) -> None:
-    handout: Handout = request.getfixturevalue(which)
+    handout: Document = request.getfixturevalue(which)
     seen = 0
     for page in reader(handout).pages:
         for font in page["/Resources"]["/Font"].values():
@@ -154,7 +155,7 @@ def test_every_font_is_embedded(which: str, request: pytest.FixtureRequest) -> N
     assert seen
 
 
-def test_normal_print_sizes(normal: Handout) -> None:
+def test_normal_print_sizes(normal: Document) -> None:
     runs = glyph_sizes(normal)
     assert min(size for size, *_ in runs) >= 11.99
     title = [size for size, _, _, text in runs if text.startswith("Your care plan")]
@@ -163,7 +164,7 @@ def test_normal_print_sizes(normal: Handout) -> None:
     assert heading[0] >= 16
 
 
-def test_large_print_sizes(large: Handout) -> None:
+def test_large_print_sizes(large: Document) -> None:
     # Body text 18 pt and up; only the running header and footer (in the margins) are 16 pt.
     runs = glyph_sizes(large)
     body = [size for size, y, h, _ in runs if 30 * MM < y < h - 17 * MM]
@@ -172,7 +173,7 @@ def test_large_print_sizes(large: Handout) -> None:
     assert min(margins) >= 15.99
 
 
-def test_large_print_is_reflowed_not_scaled(normal: Handout, large: Handout) -> None:
+def test_large_print_is_reflowed_not_scaled(normal: Document, large: Document) -> None:
     assert 'class="glance-table"' in normal.html
     assert 'class="glance-table"' not in large.html
     assert 'class="dates-table"' not in large.html
@@ -181,7 +182,7 @@ def test_large_print_is_reflowed_not_scaled(normal: Handout, large: Handout) -> 
     assert reader(large).pages[0].mediabox == reader(normal).pages[0].mediabox
 
 
-def test_every_page_has_name_page_x_of_y_and_footer(normal: Handout, large: Handout) -> None:
+def test_every_page_has_name_page_x_of_y_and_footer(normal: Document, large: Document) -> None:
     for handout in (normal, large):
         texts = page_texts(handout)
         for number, text in enumerate(texts, 1):
@@ -192,7 +193,7 @@ def test_every_page_has_name_page_x_of_y_and_footer(normal: Handout, large: Hand
             assert UI["footer_disclaimer"] in text
 
 
-def test_no_name_no_header_name(render: Callable[..., Handout]) -> None:
+def test_no_name_no_header_name(render: Callable[..., Document]) -> None:
     anonymous = {k: v for k, v in WHIPPLE.items() if k != "patient_name"}
     texts = page_texts(render(anonymous))
     assert all(NAME not in t for t in texts)
@@ -202,14 +203,14 @@ def test_no_name_no_header_name(render: Callable[..., Handout]) -> None:
 def test_same_input_gives_identical_bytes() -> None:
     profile = parse_profile(WHIPPLE, "test").profile
     options = RenderOptions(date=dt.date(2026, 11, 26))
-    first = render_profile(profile, options=options).pdf
-    second = render_profile(profile, options=options).pdf
+    first = render_profile(profile, options=options).data
+    second = render_profile(profile, options=options).data
     assert first == second
     assert first is not None
     assert b"/CreationDate" not in first
 
 
-def test_paper_sizes(render: Callable[..., Handout]) -> None:
+def test_paper_sizes(render: Callable[..., Document]) -> None:
     assert reader(render(WHIPPLE)).pages[0].mediabox[2:] == [612, 792]
     a4 = reader(render(WHIPPLE, paper="a4")).pages[0].mediabox
     assert (round(float(a4[2])), round(float(a4[3]))) == (595, 842)
@@ -217,13 +218,13 @@ def test_paper_sizes(render: Callable[..., Handout]) -> None:
 
 # WeasyPrint 70 leaves its sRGB profile file open when it writes PDF/A.
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
-def test_archive_variant(render: Callable[..., Handout]) -> None:
+def test_archive_variant(render: Callable[..., Document]) -> None:
     xmp = reader(render(WHIPPLE, pdf_variant="pdf/a-3b")).trailer["/Root"]["/Metadata"].get_data()
     assert b"pdfaid:part" in xmp
     assert b"pdfuaid" not in xmp
 
 
-def test_clinic_values_are_printed(with_clinic: Handout, clinic: Clinic) -> None:
+def test_clinic_values_are_printed(with_clinic: Document, clinic: Clinic) -> None:
     text = " ".join(page_texts(with_clinic))
     for key in ("clinic_name", "phone", "after_hours_phone", "nurse_name", "fever_threshold"):
         assert clinic.get(key) in text, key
@@ -232,7 +233,7 @@ def test_clinic_values_are_printed(with_clinic: Handout, clinic: Clinic) -> None
     assert "(care team phone)" not in text
 
 
-def test_blank_lines_without_a_clinic_file(render: Callable[..., Handout]) -> None:
+def test_blank_lines_without_a_clinic_file(render: Callable[..., Document]) -> None:
     handout = render(PRRT)
     text = " ".join(page_texts(handout))
     assert "(emergency number)" in text
@@ -241,14 +242,14 @@ def test_blank_lines_without_a_clinic_file(render: Callable[..., Handout]) -> No
     assert handout.html.count('class="write-line"') >= 8  # contacts, phones, wallet card
 
 
-def test_call_box_is_near_the_front_and_whole(normal: Handout) -> None:
+def test_call_box_is_near_the_front_and_whole(normal: Document) -> None:
     texts = page_texts(normal)
     first = next(i for i, t in enumerate(texts) if UI["call_heading"] in t)
     assert first <= 1
     assert UI["call_note"] in texts[first]
 
 
-def test_large_print_call_box_starts_page_2_and_runs_on_without_gaps(large: Handout) -> None:
+def test_large_print_call_box_starts_page_2_and_runs_on_without_gaps(large: Document) -> None:
     texts = page_texts(large)
     assert UI["call_heading"] in texts[1]
     # Page 2 is not left mostly empty: the team's signs start there, right after the

@@ -9,7 +9,12 @@ from typing import Any
 import pytest
 
 from careplan.errors import ProfileError
-from careplan.profile import Therapy, load_profile, parse_profile
+from careplan.inputs import load_profile
+from careplan.library import load_library
+from careplan.model import Therapy
+from careplan.plan import clinical_checks
+from careplan.profile import parse_profile
+from careplan.vocab import load_vocabulary
 
 BASE: dict[str, Any] = {
     "tumor_site": "pancreas",
@@ -93,7 +98,7 @@ def test_clinical_facts_spellings_are_accepted() -> None:
 def test_ambiguous_alias_lists_both_ids_and_never_guesses() -> None:
     lines = problems({**BASE, "therapies": ["octreotide"]})
     assert lines == [
-        "p.yaml: therapies: 'octreotide' could mean 'octreotide_lar' or "
+        "p.yaml: therapies: item 1: could mean 'octreotide_lar' or "
         "'octreotide_sc'; write the one you mean"
     ]
 
@@ -101,7 +106,7 @@ def test_ambiguous_alias_lists_both_ids_and_never_guesses() -> None:
 def test_near_miss_value_gets_did_you_mean_and_allowed_values() -> None:
     (line,) = problems({**BASE, "tumor_site": "pancreaz"})
     assert line.startswith(
-        "p.yaml: tumor_site: 'pancreaz' is not an allowed value. "
+        "p.yaml: tumor_site: not an allowed value (8 characters). "
         "Did you mean 'pancreas'? Allowed values: pancreas, small_intestine"
     )
 
@@ -118,14 +123,15 @@ def test_every_problem_is_collected_before_stopping() -> None:
     )
     fields = [line.split(": ")[1] for line in lines]
     assert fields == [
-        "Theraphies",
+        "key 5 (10 characters) is not a profile field. Did you mean 'therapies'?",
         "tumor_site",
         "therapies",
         "therapies",
         "pancreatic_surgery",
         "grade",
     ]
-    assert "Did you mean 'therapies'?" in lines[0]
+    assert "item 1: not an allowed value (3 characters)" in lines[2]
+    assert "item 2: has a status that is not allowed (7 characters)" in lines[3]
     assert "Allowed values: planned, current, completed" in lines[3]
 
 
@@ -219,12 +225,14 @@ def test_none_cannot_be_combined_with_a_syndrome() -> None:
 
 def test_duplicate_key_spellings_are_an_error() -> None:
     (line,) = problems({**BASE, "primary_site": "lung"})
-    assert line == "p.yaml: tumor_site: given twice (as 'primary_site' too)"
+    assert line == "p.yaml: tumor_site: given twice (keys 1 and 4)"
 
 
 def test_unknown_unrelated_field_is_a_warning_not_an_error() -> None:
     parsed = parse_profile({**BASE, "favourite_colour": "blue"}, "p.yaml")
-    assert parsed.warnings == ["p.yaml: unknown field 'favourite_colour' ignored"]
+    assert [str(w) for w in parsed.warnings] == [
+        "p.yaml: key 4 (16 characters) is not a profile field; ignored"
+    ]
 
 
 @pytest.mark.parametrize(
@@ -255,7 +263,8 @@ def test_clinical_odd_combinations_warn_but_validate() -> None:
         "tumor_site": "lung",
         "hormone_syndrome": "carcinoid_syndrome",
     }
-    warnings = parse_profile(data, "p.yaml").warnings
+    profile = parse_profile(data, "p.yaml").profile
+    warnings = clinical_checks(profile, load_library(), load_vocabulary())
     assert any("everolimus with carcinoid_syndrome" in w for w in warnings)
     assert any("telotristat without a somatostatin analog" in w for w in warnings)
 
@@ -281,3 +290,51 @@ def test_unquoted_no_in_yaml_reads_as_the_word_no(write_profile: Callable[..., P
 def test_status_on_means_current() -> None:
     data = {**BASE, "therapies": "lanreotide:on"}
     assert parse_profile(data, "p.yaml").profile.therapies == (Therapy("lanreotide", "current"),)
+
+
+def test_discharge_handout_lists_the_operation_as_current() -> None:
+    data = {
+        **BASE,
+        "therapies": ["whipple:current"],
+        "pancreatic_surgery": "done",
+        "pancreatic_surgery_type": "whipple",
+    }
+    assert parse_profile(data, "p.yaml").profile.status_of("whipple") == "current"
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"tumor_site": "Maria Lopez"},
+        {"therapies": ["Maria Lopez"]},
+        {"therapies": ["lanreotide:Maria Lopez"]},
+        {"hormone_syndrome": "Maria Lopez"},
+        {"large_print": "Maria Lopez"},
+        {"Maria Lopez": "x"},
+    ],
+)
+def test_a_rejected_value_is_never_quoted(changes: dict[str, Any]) -> None:
+    lines = problems({**BASE, **changes}) if "Maria Lopez" not in changes else [
+        str(w) for w in parse_profile({**BASE, **changes}, "p.yaml").warnings
+    ]
+    assert lines
+    assert all("Maria" not in line and "Lopez" not in line for line in lines)
+
+
+def test_problems_are_capped_at_twenty_per_source() -> None:
+    lines = problems({**BASE, "therapies": [f"x{n}" for n in range(25)]})
+    assert len(lines) == 21
+    assert lines[-1] == "p.yaml: … and 5 more"
+
+
+def test_a_huge_therapy_list_is_refused_at_once() -> None:
+    (line,) = problems({**BASE, "therapies": "x;" * 100_000})
+    assert "is too long" in line
+
+
+def test_direction_controls_and_stray_controls_are_removed_with_a_warning() -> None:
+    parsed = parse_profile({**BASE, "patient_name": "Ann\u202eeb\u202c Smith\x00"}, "p.yaml")
+    assert parsed.profile.patient_name == "Anneb Smith"
+    assert [str(w) for w in parsed.warnings] == [
+        "p.yaml: patient_name: 3 invisible or stacked characters were removed"
+    ]

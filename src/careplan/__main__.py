@@ -1,5 +1,49 @@
-"""Allow ``python -m careplan``."""
+"""The ``careplan`` script (and ``python -m careplan``): no traceback ever, then a fast exit."""
 
-from careplan.cli import main
+from __future__ import annotations
 
-main()
+import os
+import sys
+
+import click
+
+from careplan.cli import cli
+from careplan.worker import release_renderer
+
+
+def main() -> None:
+    """Run a command; print one line for any error; exit with the command's code."""
+    try:
+        code = cli.main(prog_name="careplan", standalone_mode=False)
+    except click.ClickException as error:
+        error.show()
+        code = error.exit_code
+    except (click.Abort, KeyboardInterrupt):
+        click.echo("interrupted", err=True)
+        code = 130
+    except OSError as error:
+        click.echo(f"error: {error.strerror or type(error).__name__}", err=True)
+        code = 1
+    except Exception as error:
+        click.echo(f"error: unexpected {type(error).__name__}; please report this", err=True)
+        code = 1
+    _exit(code if isinstance(code, int) else 0)
+
+
+def _exit(code: int) -> None:
+    """Flush, remove WeasyPrint's font folder, and leave without interpreter teardown.
+
+    Teardown costs about 0.15 s of CPU and does nothing this process needs (measured in
+    shared/reference/performance-2026-11.md); the font folder is the one thing it would clean.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            code = code or 1
+    release_renderer()
+    os._exit(code)
+
+
+if __name__ == "__main__":
+    main()

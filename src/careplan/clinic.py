@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from careplan.errors import ClinicError, Problem
-from careplan.yamlio import read_yaml
+from careplan.inputs import read_limited
+from careplan.yamlio import YamlInputError, parse_plain_yaml
 
 TEXT_KEYS = (
     "clinic_name",
@@ -29,6 +30,8 @@ LOGO_TYPES = {b"\x89PNG\r\n\x1a\n": "image/png", b"\xff\xd8\xff": "image/jpeg"}
 MAX_TEXT = 120
 MAX_DAYS = 365
 MAX_LOGO_BYTES = 2_000_000
+MAX_LOGO_PIXELS = 4_000_000  # decoded, a bigger image costs hundreds of MB in every worker
+MAX_CLINIC_BYTES = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -45,7 +48,7 @@ class Clinic:
 
 
 def _days(value: Any) -> int | None:
-    if isinstance(value, bool) or not isinstance(value, (int, str)):
+    if isinstance(value, bool) or not isinstance(value, int | str):
         return None
     try:
         days = int(str(value).strip())
@@ -58,7 +61,7 @@ def parse_clinic(data: Any, path: Path) -> Clinic:
     """Validate clinic data read from ``path``; raise ClinicError listing every problem."""
     source = str(path)
     problems: list[Problem] = []
-    if data is None:
+    if data in (None, ""):
         data = {}
     if not isinstance(data, dict):
         raise ClinicError([Problem(source, None, "must be a mapping of keys to values")])
@@ -74,8 +77,10 @@ def parse_clinic(data: Any, path: Path) -> Clinic:
             )
         elif value is None or value == "":
             continue
+        elif key in TEXT_KEYS and not isinstance(value, str):
+            problems.append(Problem(source, key, "expected text, not a list or mapping"))
         elif key in TEXT_KEYS:
-            text = " ".join(str(value).split())
+            text = " ".join(value.split())
             if len(text) > MAX_TEXT:
                 problems.append(
                     Problem(source, key, f"is too long (at most {MAX_TEXT} characters)")
@@ -139,10 +144,38 @@ def _logo(value: Any, clinic_path: Path) -> tuple[Path | None, str | None]:
         return None, f"file not found: {candidate}"
     if resolved.stat().st_size > MAX_LOGO_BYTES:
         return None, f"is larger than {MAX_LOGO_BYTES // 1_000_000} MB"
-    head = resolved.read_bytes()[:8]
-    if not any(head.startswith(magic) for magic in LOGO_TYPES):
+    data = resolved.read_bytes()
+    if not any(data.startswith(magic) for magic in LOGO_TYPES):
         return None, "must be a PNG or JPEG image"
+    size = image_size(data)
+    if size is None:
+        return None, "is a damaged PNG or JPEG image"
+    if size[0] * size[1] > MAX_LOGO_PIXELS:
+        return None, (
+            f"is {size[0]} x {size[1]} pixels; use a smaller image "
+            f"(at most {MAX_LOGO_PIXELS // 1_000_000} megapixels)"
+        )
     return resolved, None
+
+
+def image_size(data: bytes) -> tuple[int, int] | None:
+    """Return (width, height) from a PNG or JPEG header, or None when it cannot be read."""
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        if len(data) < 24 or data[12:16] != b"IHDR":
+            return None
+        return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+    index = 2  # JPEG: walk the segments to the first start-of-frame marker
+    while index + 9 < len(data):
+        if data[index] != 0xFF:
+            return None
+        marker = data[index + 1]
+        length = int.from_bytes(data[index + 2 : index + 4], "big")
+        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
+            height = int.from_bytes(data[index + 5 : index + 7], "big")
+            width = int.from_bytes(data[index + 7 : index + 9], "big")
+            return width, height
+        index += 2 + length
+    return None
 
 
 def load_clinic(path: str | Path | None) -> Clinic:
@@ -151,9 +184,14 @@ def load_clinic(path: str | Path | None) -> Clinic:
         return Clinic()
     path = Path(path)
     try:
-        data = read_yaml(path)
+        data = parse_plain_yaml(read_limited(path, MAX_CLINIC_BYTES).decode("utf-8-sig"))
     except FileNotFoundError:
         raise ClinicError([Problem(str(path), None, "file not found")]) from None
-    except (ValueError, OSError) as error:
+    except UnicodeDecodeError:
+        raise ClinicError([Problem(str(path), None, "is not UTF-8 text")]) from None
+    except YamlInputError as error:
         raise ClinicError([Problem(str(path), None, str(error))]) from None
+    except OSError as error:
+        reason = error.strerror or str(error)
+        raise ClinicError([Problem(str(path), None, f"cannot be read ({reason})")]) from None
     return parse_clinic(data, path)

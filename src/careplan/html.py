@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
@@ -19,44 +18,21 @@ from markupsafe import Markup, escape
 from careplan.clinic import Clinic
 from careplan.errors import RenderError
 from careplan.library import PLACEHOLDER, Library
+from careplan.options import RenderOptions
 from careplan.plan import Plan
-from careplan.profile import Profile
-from careplan.resources import templates_dir
+from careplan.resources import handout_dir
 
-# WeasyPrint's variants worth offering (PDF/X is left out: it is never reproducible);
-# "none" gives a tagged PDF that claims no conformance.
-PDF_VARIANTS = (
-    "pdf/ua-1",
-    "pdf/ua-2",
-    "pdf/a-2b",
-    "pdf/a-3b",
-    "pdf/a-2u",
-    "pdf/a-3u",
-    "pdf/a-2a",
-    "pdf/a-3a",
-    "none",
-)
 NOTE_LINES = 4
 NOTE_LINES_LARGE = 6
 FRONT_PAGE_SIGNS = 14  # a call box with more signs than this opens page 2 instead
 LOG_SHARED_ROWS = 7  # rows per diary table when two share a page
 
 
-@dataclass(frozen=True)
-class RenderOptions:
-    """How to print: paper, large print, PDF variant and the date printed on the handout."""
-
-    date: dt.date
-    paper: str = "letter"
-    large_print: bool = False
-    pdf_variant: str | None = "pdf/ua-1"
-
-
 @cache
 def environment() -> Environment:
     """Build the Jinja2 environment once per process."""
     env = Environment(
-        loader=FileSystemLoader(templates_dir()),
+        loader=FileSystemLoader(handout_dir()),
         autoescape=True,
         undefined=StrictUndefined,
         trim_blocks=True,
@@ -117,9 +93,7 @@ def page_number_css(ui: dict[str, Any]) -> str:
     return f"@page {{ @top-right {{ content: {content}; }} }}"
 
 
-def render_html(
-    plan: Plan, profile: Profile, library: Library, clinic: Clinic, options: RenderOptions
-) -> str:
+def render_html(plan: Plan, library: Library, clinic: Clinic, options: RenderOptions) -> str:
     """Render the handout's HTML; ``options`` are the effective ones (see ``render_profile``)."""
     ui = library.ui[plan.language]
     large_print = options.large_print
@@ -136,8 +110,8 @@ def render_html(
             ui=ui,
             fill=_filler(clinic, ui),
             field=_fielder(clinic),
-            patient_name=profile.patient_name,
-            notes=profile.notes,
+            patient_name=plan.patient_name,
+            notes=plan.notes,
             clinic=clinic,
             logo_url=clinic.logo.as_uri() if clinic.logo else None,
             large_print=large_print,
@@ -148,5 +122,9 @@ def render_html(
             note_lines=NOTE_LINES_LARGE if large_print else NOTE_LINES,
             log_shared_rows=LOG_SHARED_ROWS,
         )
-    except TemplateError as error:
-        raise RenderError(f"template error: {error}") from error
+    except TemplateError as error:  # a bug in careplan's templates, never in the profile
+        where = getattr(error, "name", None) or "handout template"
+        line = getattr(error, "lineno", None)
+        raise RenderError(
+            f"template error in {where}{f' line {line}' if line else ''}: {type(error).__name__}"
+        ) from error

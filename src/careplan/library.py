@@ -208,6 +208,15 @@ class Conflict:
 
 
 @dataclass(frozen=True)
+class Check:
+    """A warning for the nurse about an odd but possible combination; never printed."""
+
+    id: str
+    when: Rule
+    text: str
+
+
+@dataclass(frozen=True)
 class Library:
     """The whole content library, checked and ready for selection."""
 
@@ -224,6 +233,7 @@ class Library:
     conditions: dict[str, Rule]
     tags: dict[str, str]
     conflicts: tuple[Conflict, ...]
+    checks: tuple[Check, ...]
 
     def strings(self, language: str = "en") -> Iterator[tuple[str, str]]:
         """Yield (where, text) for every string a patient can read, in one language."""
@@ -592,6 +602,19 @@ class _Loader:
                 out.append(Conflict(str(spec["id"]), rule, frozenset(forbid), str(spec["why"])))
         return tuple(out)
 
+    def checks(self) -> tuple[Check, ...]:
+        path = self.root / "checks.yaml"
+        out = []
+        for n, spec in enumerate(self.read(path, optional=True) or [], 1):
+            spot = f"[{n}]"
+            if not isinstance(spec, dict) or set(spec) != {"id", "when", "text"}:
+                self.error(path, spot, "a check is a mapping {id, when, text}")
+                continue
+            rule = self.rule(path, f"{spot}.when", spec["when"])
+            if rule is not None:
+                out.append(Check(str(spec["id"]), rule, self.check_text(path, spot, spec["text"])))
+        return tuple(out)
+
     def load(self) -> Library:
         meta = self.read("library.yaml") or {}
         ui = self.read("ui.yaml") or {}
@@ -602,6 +625,7 @@ class _Loader:
         logs = self.logs()
         glossary = self.glossary()
         conflicts = self.conflicts()
+        checks = self.checks()
         modules = []
         seen: dict[str, str] = {}
         for path in sorted((self.root / "modules").rglob("*.yaml")):
@@ -630,6 +654,7 @@ class _Loader:
             conditions=self.conditions,
             tags=self.tags,
             conflicts=conflicts,
+            checks=checks,
         )
 
 

@@ -1,6 +1,7 @@
 """Turn handout HTML into PDF bytes with WeasyPrint, safely and reproducibly.
 
-Importing this module imports WeasyPrint (about half a second), so only rendering code does.
+This is a leaf: it takes HTML, render options and the page-number rule, and knows nothing of
+profiles, plans or content. Importing it imports WeasyPrint, so only rendering code does.
 The parsed stylesheets and the ``FontConfiguration`` are built once per process and reused:
 a new FontConfiguration per document is slower and leaks memory (see
 shared/reference/weasyprint-notes.md). The URL fetcher allows ``data:`` URLs and files inside
@@ -11,25 +12,76 @@ refused and fails the render.
 from __future__ import annotations
 
 import contextlib
+import ctypes.util
 import datetime as dt
 import logging
 import mimetypes
 import os
-from collections.abc import Iterator
+import re
+import shutil
+import struct
+import subprocess
+from collections.abc import Callable, Iterator
+from functools import cache
 from pathlib import Path
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
-from weasyprint import CSS, HTML
-from weasyprint.text.fonts import FontConfiguration
-from weasyprint.urls import URLFetcher, URLFetcherResponse
-
 from careplan.errors import RenderError
-from careplan.html import PDF_VARIANTS, page_number_css
-from careplan.library import load_library
+from careplan.options import RenderOptions
 from careplan.resources import assets_dir
 
 PAGE_CSS = {"letter": "@page { size: letter; }", "a4": "@page { size: A4; }"}
+# ctypes.util's own ABI names for 64-bit machines; other machines match "libc6" (see ctypes).
+_LDCONFIG_ABI = {
+    "x86_64-64": "libc6,x86-64",
+    "ppc64-64": "libc6,64bit",
+    "sparc64-64": "libc6,64bit",
+    "s390x-64": "libc6,64bit",
+    "ia64-64": "libc6,IA-64",
+}
+
+
+@cache
+def _ldconfig_cache() -> bytes:
+    """Return ``ldconfig -p`` once (the system's table of shared libraries)."""
+    ldconfig = shutil.which("ldconfig") or "/sbin/ldconfig"
+    try:
+        return subprocess.run([ldconfig, "-p"], capture_output=True, check=False, timeout=10).stdout
+    except (OSError, subprocess.SubprocessError):
+        return b""
+
+
+def _find_library_once(name: str) -> str | None:
+    """Answer ``ctypes.util.find_library`` from one ``ldconfig -p`` read, for this machine's ABI.
+
+    WeasyPrint tries several names for each library it loads; for every miss cffi calls
+    ``find_library``, which runs ldconfig, gcc and ld each time: 86 processes and about 0.2 s
+    of CPU per start. This answers from one cached read and never compiles anything.
+    """
+    bits = "-32" if struct.calcsize("l") == 4 else "-64"
+    abi = _LDCONFIG_ABI.get(os.uname().machine + bits, "libc6")
+    pattern = rb"\s+(lib" + re.escape(name.encode()) + rb"\.[^\s]+)\s+\(" + re.escape(abi.encode())
+    match = re.search(pattern, _ldconfig_cache())
+    return os.fsdecode(match.group(1)) if match else None
+
+
+@contextlib.contextmanager
+def _fast_library_lookup() -> Iterator[None]:
+    """Use ``_find_library_once`` while WeasyPrint loads its libraries (Linux only)."""
+    original: Callable[[str], str | None] = ctypes.util.find_library
+    if os.name == "posix" and os.uname().sysname == "Linux":
+        ctypes.util.find_library = _find_library_once
+    try:
+        yield
+    finally:
+        ctypes.util.find_library = original
+
+
+with _fast_library_lookup():
+    from weasyprint import CSS, HTML
+    from weasyprint.text.fonts import FontConfiguration
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 
 class AssetOnlyFetcher(URLFetcher):
@@ -55,10 +107,10 @@ class AssetOnlyFetcher(URLFetcher):
 
 
 class _LogCollector(logging.Handler):
-    """Collect WeasyPrint's warnings and errors during one render."""
+    """Collect WeasyPrint's errors during one render."""
 
     def __init__(self) -> None:
-        super().__init__(level=logging.WARNING)
+        super().__init__(level=logging.ERROR)
         self.messages: list[str] = []
 
     def emit(self, record: logging.LogRecord) -> None:
@@ -87,58 +139,57 @@ class PdfRenderer:
             self._css[name] = css
         return self._css[name]
 
-    def stylesheets(self, paper: str, large_print: bool, language: str) -> list[CSS]:
-        """Return the parsed stylesheets for a paper size, print mode and language (cached)."""
+    def stylesheets(self, options: RenderOptions, page_css: str) -> list[CSS]:
+        """Return the parsed stylesheets for these options and page-number rule (cached)."""
         sheets = [
             self._stylesheet("handout.css"),
-            self._stylesheet(paper, PAGE_CSS[paper]),
-            self._stylesheet(f"lang-{language}", page_number_css(load_library().ui[language])),
+            self._stylesheet(options.paper, PAGE_CSS[options.paper]),
+            self._stylesheet(f"page-number:{page_css}", page_css),
         ]
-        if large_print:
+        if options.large_print:
             sheets.append(self._stylesheet("large-print.css"))
         return sheets
 
     def render(
         self,
         html: str,
+        options: RenderOptions,
         *,
-        paper: str,
-        large_print: bool,
-        pdf_variant: str | None,
-        date: dt.date,
+        page_css: str,
         extra_files: tuple[Path, ...] = (),
     ) -> tuple[bytes, int]:
-        """Render HTML to (PDF bytes, page count); raise RenderError on any engine problem."""
-        if pdf_variant not in PDF_VARIANTS and pdf_variant is not None:
-            raise RenderError(
-                f"unknown PDF variant {pdf_variant!r}; allowed: {', '.join(PDF_VARIANTS)}"
-            )
+        """Render HTML to (PDF bytes, page count); raise RenderError on any engine error."""
         fetcher = AssetOnlyFetcher((self.assets,), extra_files) if extra_files else self.fetcher
         collector = _LogCollector()
         logger = logging.getLogger("weasyprint")
         logger.addHandler(collector)
+        pdf_options: dict[str, object] = (
+            {"pdf_tags": True}
+            if options.pdf_variant == "none"
+            else {"pdf_variant": options.pdf_variant}
+        )
+        pdf_options["stylesheets"] = self.stylesheets(options, page_css)
         try:
-            with _source_date(date):
+            with _source_date(options.date):
                 document = HTML(
                     string=html, base_url=str(self.assets) + os.sep, url_fetcher=fetcher
                 )
-                options: dict[str, object] = (
-                    {"pdf_tags": True}
-                    if pdf_variant in (None, "none")
-                    else {"pdf_variant": pdf_variant}
-                )
-                language = document.etree_element.get("lang", "en")
-                options["stylesheets"] = self.stylesheets(paper, large_print, language)
-                rendered = document.render(font_config=self.font_config, **options)
-                pdf = rendered.write_pdf(**options)
+                rendered = document.render(font_config=self.font_config, **pdf_options)
+                pdf = rendered.write_pdf(**pdf_options)
                 pages = len(rendered.pages)
         finally:
             logger.removeHandler(collector)
-        problems = [m for m in collector.messages if "blocked" in m or "Failed" in m]
-        if problems:
-            raise RenderError(f"the PDF engine reported: {problems[0][:200]}")
-        assert pdf is not None
+        if collector.messages:
+            raise RenderError(f"the PDF engine reported: {collector.messages[0][:160]}")
+        if pdf is None:
+            raise RenderError("the PDF engine returned no document")
         return pdf, pages
+
+    def close(self) -> None:
+        """Remove the font folder WeasyPrint keeps (a process that exits fast skips __del__)."""
+        folder = getattr(self.font_config, "_folder", None)
+        if folder:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 @contextlib.contextmanager
@@ -159,12 +210,7 @@ def _source_date(date: dt.date) -> Iterator[None]:
         del os.environ["SOURCE_DATE_EPOCH"]
 
 
-_RENDERER: PdfRenderer | None = None
-
-
+@cache
 def renderer() -> PdfRenderer:
     """Return this process's renderer, building it on first use."""
-    global _RENDERER
-    if _RENDERER is None:
-        _RENDERER = PdfRenderer()
-    return _RENDERER
+    return PdfRenderer()

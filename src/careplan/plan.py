@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from careplan.library import Block, Item, Library, LogPage, Module, Ref, Source
-from careplan.profile import Profile
+from careplan.model import Profile
 from careplan.rules import Facts, Reason
 from careplan.vocab import Vocabulary
 
@@ -84,6 +84,8 @@ class Plan:
     wallet_card: tuple[str, ...]
     sources: tuple[Source, ...]
     content_version: str
+    patient_name: str | None = None
+    notes: str | None = None
     warnings: tuple[str, ...] = field(default=())  # for the nurse; never printed
 
     @property
@@ -231,7 +233,8 @@ def build_plan(profile: Profile, library: Library, vocab: Vocabulary, *, today: 
         texts += [t for b in s.blocks for t in (b.heading, *b.paragraphs, *b.bullets)]
     texts += [library.signs[s].text[lang] for s in sign_ids] + list(questions) + list(key_points)
 
-    warnings = [
+    warnings = [check.text for check in library.checks if check.when.holds(facts)]
+    warnings += [
         f"content module {m.id} is pending clinical review ({m.path})"
         for m in modules
         if m.review_status == "pending"
@@ -254,8 +257,37 @@ def build_plan(profile: Profile, library: Library, vocab: Vocabulary, *, today: 
         wallet_card=wallet,
         sources=tuple(library.sources[k] for k in sorted(source_keys, key=_source_sort_key)),
         content_version=library.content_version,
+        patient_name=profile.patient_name,
+        notes=profile.notes,
         warnings=tuple(warnings),
     )
+
+
+def clinical_checks(profile: Profile, library: Library, vocab: Vocabulary) -> list[str]:
+    """Return the nurse warnings (``checks.yaml``) that hold for this profile."""
+    facts = Facts.of(profile, vocab)
+    return [check.text for check in library.checks if check.when.holds(facts)]
+
+
+def explain(plan: Plan) -> dict[str, Any]:
+    """Return which sections and modules a handout holds, and the facts that chose each."""
+    return {
+        "title": plan.title,
+        "sections": [
+            {
+                "section": s.id,
+                "heading": s.heading,
+                "modules": [
+                    {"id": m.id, "title": m.title, "because": list(m.reasons)} for m in s.modules
+                ],
+            }
+            for s in plan.sections
+        ],
+        "call_now": [s.id for s in plan.signs],
+        "logs": [log.id for log in plan.logs],
+        "wallet_card": bool(plan.wallet_card),
+        "warnings": list(plan.warnings),
+    }
 
 
 def _source_sort_key(key: str) -> tuple[str, int, str]:

@@ -1,22 +1,23 @@
-"""Validate a patient profile (a YAML file or one CSV row) into a ``Profile``.
+"""Validate a profile: a mapping of keys to values (from YAML, a CSV row or a form) -> Profile.
 
-Every problem is collected before anything stops, and each message names the source, the
-field, the bad value, the allowed values and a "did you mean" where one is close. Messages
-never quote ``patient_name`` or ``notes``. Clinically odd but possible combinations become
-warnings for the nurse; they are never printed in the handout.
+No I/O happens here. Every problem is collected before anything stops, and each message names
+the source, the field, the allowed values and a "did you mean" where one is close. Messages
+never quote what was typed: a rejected value is described by its position and its length, so
+a name typed into the wrong column never reaches a terminal or report. Clinically odd but
+possible combinations are content (``content/checks.yaml``), checked by the plan step.
 """
 
 from __future__ import annotations
 
 import difflib
-import sys
+import re
+import unicodedata
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 from careplan.errors import Problem, ProfileError
+from careplan.model import ParsedProfile, Profile, Therapy
 from careplan.vocab import (
     THERAPIES,
     AmbiguousValue,
@@ -26,105 +27,63 @@ from careplan.vocab import (
     load_vocabulary,
     normalize,
 )
-from careplan.yamlio import parse_yaml
 
-# Keys that are not coded values, with the other spellings a spreadsheet might use.
-FREE_KEYS: dict[str, tuple[str, ...]] = {
-    "id": ("patient_id", "clinic_number", "mrn", "record_number", "identifier"),
-    "patient_name": ("name", "patient", "full_name"),
-    "large_print": ("large_print_handout", "big_print", "large_type"),
-    "notes": ("note", "nurse_notes", "comments", "comment"),
-}
-PROFILE_KEYS = (
-    "id",
-    "patient_name",
-    "tumor_site",
-    "extent",
-    "grade",
-    "hormone_syndrome",
-    THERAPIES,
-    "pancreatic_surgery",
-    "pancreatic_surgery_type",
-    "diabetes",
-    "large_print",
-    "language",
-    "notes",
-)
-REQUIRED_KEYS = ("tumor_site", THERAPIES, "pancreatic_surgery")
-PRIVATE_KEYS = frozenset({"patient_name", "notes"})
-PANCREATIC_STATUS_OF_SURGERY = {"planned": "planned", "done": "completed"}
-MAX_LENGTH = {"id": 64, "patient_name": 100, "notes": 2000}
+PANCREATIC_GROUP = "pancreatic_surgery"
+# Status each pancreatic_surgery value gives its operation, and the statuses a listed one may have.
+OPERATION_STATUS = {"planned": "planned", "done": "completed"}
+LISTED_STATUSES = {"planned": ("planned",), "done": ("completed", "current")}
 TRUE_WORDS = frozenset({"true", "yes", "y", "1", "on", "x"})
 FALSE_WORDS = frozenset({"false", "no", "n", "0", "off", ""})
-SHOWN_VALUE_LENGTH = 40
+MAX_THERAPIES = 30
+MAX_COMBINING = 3  # combining marks kept on one letter; more are drawn over neighbouring lines
+# Characters that reorder or hide text: bidirectional overrides and isolates.
+BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
 
 
-@dataclass(frozen=True)
-class Therapy:
-    """One planned, current or completed therapy."""
-
-    id: str
-    status: str = "planned"
-
-
-@dataclass(frozen=True)
-class Profile:
-    """A validated patient profile. ``therapies`` already includes the pancreatic operation."""
-
-    tumor_site: str
-    therapies: tuple[Therapy, ...]
-    pancreatic_surgery: str
-    pancreatic_surgery_type: str | None = None
-    extent: str = "unknown"
-    grade: str = "unknown"
-    hormone_syndrome: tuple[str, ...] = ("none",)
-    diabetes: str = "unknown"
-    large_print: bool = False
-    language: str = "en"
-    id: str | None = None
-    patient_name: str | None = None
-    notes: str | None = None
-
-    @property
-    def therapy_ids(self) -> tuple[str, ...]:
-        """Return the ids of all therapies, in the order given."""
-        return tuple(t.id for t in self.therapies)
-
-    def status_of(self, therapy_id: str) -> str | None:
-        """Return the status of ``therapy_id``, or None when the patient does not have it."""
-        return next((t.status for t in self.therapies if t.id == therapy_id), None)
-
-
-@dataclass
-class ParsedProfile:
-    """A valid profile and the warnings the nurse should see (never printed in the handout)."""
-
-    profile: Profile
-    warnings: list[str] = field(default_factory=list)
-
-
-def _show(value: Any) -> str:
-    """Quote a coded value for an error message: printable, short."""
-    text = str(value)
-    text = "".join(ch if ch.isprintable() else "?" for ch in text)
-    if len(text) > SHOWN_VALUE_LENGTH:
-        text = text[: SHOWN_VALUE_LENGTH - 1] + "…"
-    return repr(text)
+def describe(value: Any) -> str:
+    """Describe a rejected value without quoting it: its length, or its kind."""
+    if isinstance(value, str):
+        return f"{len(value)} character{'s' if len(value) != 1 else ''}"
+    return f"a {type(value).__name__}"
 
 
 def _allowed(f: Field) -> str:
     return ", ".join(f.ids)
 
 
+def clean_text(text: str, *, multiline: bool) -> tuple[str, int]:
+    """Remove invisible controls and runaway combining marks; return (text, how many removed)."""
+    kept: list[str] = []
+    removed = 0
+    marks = 0
+    for ch in BIDI_CONTROLS.sub("\x00", text):
+        category = unicodedata.category(ch)
+        if ch == "\n" and multiline:
+            marks = 0
+            kept.append(ch)
+        elif ch == "\t":
+            kept.append(" ")
+        elif category in ("Cc", "Cs") or ch == "\x00":
+            removed += 1
+        elif category == "Mn":
+            marks += 1
+            if marks > MAX_COMBINING:
+                removed += 1
+            else:
+                kept.append(ch)
+        else:
+            marks = 0
+            kept.append(ch)
+    return "".join(kept), removed
+
+
 @cache
 def key_table(vocab: Vocabulary) -> dict[str, str]:
     """Map every accepted spelling of a profile key (normalised) to the key."""
-    table: dict[str, str] = {normalize(k): k for k in PROFILE_KEYS}
-    for key in PROFILE_KEYS:
-        aliases = FREE_KEYS.get(key) or vocab.fields[key].aliases
-        for alias in aliases:
-            table.setdefault(normalize(alias), key)
-    table[normalize("tumour_site")] = "tumor_site"
+    table: dict[str, str] = {normalize(k): k for k in vocab.keys}
+    for key in vocab.keys.values():
+        for alias in key.aliases:
+            table.setdefault(normalize(alias), key.name)
     return table
 
 
@@ -134,18 +93,18 @@ def match_key(raw_key: str, vocab: Vocabulary) -> tuple[str | None, str | None]:
     norm = normalize(raw_key)
     if norm in table:
         return table[norm], None
+    if len(norm) > 60:
+        return None, None
     close = difflib.get_close_matches(norm, list(table), n=1, cutoff=0.75)
     return None, (table[close[0]] if close else None)
 
 
-def _split_list(value: Any) -> list[Any]:
+def split_list(value: Any) -> list[Any]:
     """Read a list cell: a YAML list, or text separated by ';', ',' or line breaks."""
     if value is None:
         return []
     if isinstance(value, list):
         return value
-    if isinstance(value, bool):  # YAML reads an unquoted no/yes as false/true
-        return ["yes" if value else "no"]
     text = str(value)
     for separator in (",", "\n", "\r"):
         text = text.replace(separator, ";")
@@ -163,34 +122,28 @@ class _Validator:
         self.source = source
         self.vocab = vocab
         self.problems: list[Problem] = []
-        self.warnings: list[str] = []
+        self.warnings: list[Problem] = []
 
     def error(self, field_name: str | None, message: str) -> None:
         self.problems.append(Problem(self.source, field_name, message))
 
-    def warn(self, message: str) -> None:
-        self.warnings.append(f"{self.source}: {message}")
+    def warn(self, field_name: str | None, message: str) -> None:
+        self.warnings.append(Problem(self.source, field_name, message))
 
-    def coded(self, field_name: str, raw: Any, label: str | None = None) -> str | None:
+    def coded(self, field_name: str, raw: Any, where: str = "") -> str | None:
         """Resolve one coded value, recording a problem when it is not allowed."""
         f = self.vocab.fields[field_name]
-        name = label or field_name
-        if isinstance(raw, bool):  # YAML reads an unquoted no/yes as false/true
-            raw = "yes" if raw else "no"
-        if isinstance(raw, (dict, list)):
+        if isinstance(raw, dict | list):
             self.error(
-                name,
-                f"expected one value, got a {type(raw).__name__}. Allowed values: {_allowed(f)}",
+                field_name,
+                f"{where}expected one value, got {describe(raw)}. Allowed values: {_allowed(f)}",
             )
             return None
         try:
             return f.resolve(str(raw))
         except AmbiguousValue as exc:
-            self.error(
-                name,
-                f"{_show(raw)} could mean {' or '.join(map(repr, exc.choices))}; "
-                "write the one you mean",
-            )
+            choices = " or ".join(map(repr, exc.choices))
+            self.error(field_name, f"{where}could mean {choices}; write the one you mean")
         except UnknownValue as exc:
             hint = (
                 f" Did you mean {' or '.join(map(repr, exc.suggestions))}?"
@@ -199,8 +152,9 @@ class _Validator:
             )
             extra = " (run 'careplan vocab' for labels and aliases)" if f.name == THERAPIES else ""
             self.error(
-                name,
-                f"{_show(raw)} is not an allowed value.{hint} Allowed values: {_allowed(f)}{extra}",
+                field_name,
+                f"{where}not an allowed value ({describe(str(raw))}).{hint} "
+                f"Allowed values: {_allowed(f)}{extra}",
             )
         return None
 
@@ -214,10 +168,14 @@ class _Validator:
         return self.coded(key, raw)
 
     def syndromes(self, data: Mapping[str, Any]) -> tuple[str, ...]:
-        items = _split_list(data.get("hormone_syndrome"))
+        items = split_list(data.get("hormone_syndrome"))
         if not items:
             return ("none",)
-        resolved = [self.coded("hormone_syndrome", item) for item in items]
+        where = len(items) > 1
+        resolved = [
+            self.coded("hormone_syndrome", item, f"item {n}: " if where else "")
+            for n, item in enumerate(items[:MAX_THERAPIES], 1)
+        ]
         values = tuple(dict.fromkeys(v for v in resolved if v))
         for solo in ("none", "unknown"):
             if solo in values and len(values) > 1:
@@ -226,143 +184,172 @@ class _Validator:
 
     def flag(self, data: Mapping[str, Any], key: str) -> bool:
         raw = data.get(key)
-        if isinstance(raw, bool):
+        if isinstance(raw, bool):  # from Python callers; files and forms give text
             return raw
         text = "" if raw is None else str(raw).strip().casefold()
-        if text in TRUE_WORDS:
+        if isinstance(raw, str) and text in TRUE_WORDS:
             return True
-        if text not in FALSE_WORDS:
+        if raw is not None and (not isinstance(raw, str) or text not in FALSE_WORDS):
             self.error(
                 key,
-                f"{_show(raw)} is not true or false. Allowed values: "
+                f"not true or false ({describe(raw)}). Allowed values: "
                 "true, false (also yes/no, 1/0)",
             )
         return False
 
     def text(self, data: Mapping[str, Any], key: str) -> str | None:
+        spec = self.vocab.keys[key]
         raw = data.get(key)
         if _is_blank(raw):
             return None
-        if isinstance(raw, (dict, list)):
-            self.error(key, f"expected text, got a {type(raw).__name__}")
+        if not isinstance(raw, str):
+            self.error(key, f"expected text, got {describe(raw)}")
             return None
-        text = str(raw).replace("\r\n", "\n").replace("\r", "\n").strip()
-        if len(text) > MAX_LENGTH[key]:
-            self.error(key, f"is too long ({len(text)} characters; at most {MAX_LENGTH[key]})")
-        elif key != "notes" and "\n" in text:
+        text = raw.replace("\r\n", "\n").replace("\r", "\n").strip()
+        limit = spec.max_length or 0
+        if limit and len(text) > limit:
+            self.error(key, f"is too long ({len(text)} characters; at most {limit})")
+            return None
+        if not spec.multiline and "\n" in text:
             self.error(key, "must be on one line")
-        return text
+            return None
+        text, removed = clean_text(text, multiline=spec.multiline)
+        if removed:
+            self.warn(key, f"{removed} invisible or stacked characters were removed")
+        return text.strip() or None
 
-    def therapy(self, raw: Any) -> Therapy | None:
+    def therapy(self, raw: Any, n: int) -> Therapy | None:
         """Parse one therapy item: 'id', 'id:status' or a mapping {id, status}."""
+        where = f"item {n}: "
         status_raw: Any = None
         if isinstance(raw, Mapping):
             unknown = set(raw) - {"id", "status"}
             if unknown or "id" not in raw:
-                self.error(
-                    THERAPIES,
-                    f"a therapy written as a mapping needs 'id' and may have "
-                    f"'status'; got keys {sorted(map(str, raw))}",
-                )
+                self.error(THERAPIES, f"{where}is a mapping: it needs 'id' and may have 'status'")
                 return None
             raw, status_raw = raw["id"], raw.get("status")
-        text = str(raw).strip()
+        if not isinstance(raw, str):
+            self.error(THERAPIES, f"{where}expected a therapy id, got {describe(raw)}")
+            return None
+        text = raw.strip()
         if status_raw is None and ":" in text:
             text, status_raw = (part.strip() for part in text.rsplit(":", 1))
-        therapy_id = self.coded(THERAPIES, text)
+        therapy_id = self.coded(THERAPIES, text, where)
+        explicit = status_raw is not None and bool(str(status_raw).strip())
         status = "planned"
-        if status_raw is not None and str(status_raw).strip():
+        if explicit:
             try:
                 status = self.vocab.statuses.resolve(str(status_raw))
             except (UnknownValue, AmbiguousValue):
                 self.error(
                     THERAPIES,
-                    f"{_show(status_raw)} is not a therapy status (in "
-                    f"{_show(str(raw))}). Allowed values: "
-                    f"{_allowed(self.vocab.statuses)}",
+                    f"{where}has a status that is not allowed ({describe(str(status_raw))}). "
+                    f"Allowed values: {_allowed(self.vocab.statuses)}",
                 )
                 return None
-        return Therapy(therapy_id, status) if therapy_id else None
+        return Therapy(therapy_id, status, explicit) if therapy_id else None
 
+    def therapies(self, data: Mapping[str, Any]) -> list[Therapy]:
+        raw = data.get(THERAPIES)
+        limit = self.vocab.keys[THERAPIES].max_length or 0
+        if isinstance(raw, str) and limit and len(raw) > limit:
+            self.error(THERAPIES, f"is too long ({len(raw)} characters; at most {limit})")
+            return []
+        items = split_list(raw)
+        if len(items) > MAX_THERAPIES:
+            self.error(THERAPIES, f"lists {len(items)} items; at most {MAX_THERAPIES}")
+            return []
+        therapies: list[Therapy] = []
+        for n, item in enumerate(items, 1):
+            therapy = self.therapy(item, n)
+            if therapy is None:
+                continue
+            if any(t.id == therapy.id for t in therapies):
+                self.error(THERAPIES, f"{therapy.id!r} is listed twice")
+                continue
+            therapies.append(therapy)
+        return therapies
 
-def _explicit_status(raw_items: list[Any], vocab: Vocabulary, therapy_id: str) -> bool:
-    """Tell whether the nurse wrote a status on the item for ``therapy_id``."""
-    for raw in raw_items:
-        if isinstance(raw, Mapping):
-            name, has_status = str(raw.get("id", "")), raw.get("status") is not None
-        else:
-            name, _, status = str(raw).rpartition(":")
-            name, has_status = (name, True) if name else (str(raw), False)
-            has_status = has_status and bool(status.strip())
-        try:
-            if vocab.therapies.resolve(name) == therapy_id:
-                return has_status
-        except ValueError:
-            continue
-    return False
-
-
-def _pancreatic(
-    v: _Validator, data: Mapping[str, Any], therapies: list[Therapy], raw_items: list[Any]
-) -> tuple[str | None, str | None, list[Therapy]]:
-    """Check the pancreatic-surgery fields against the therapies; add the derived operation."""
-    surgery = v.single(data, "pancreatic_surgery")
-    type_raw = data.get("pancreatic_surgery_type")
-    surgery_type = None if _is_blank(type_raw) else v.coded("pancreatic_surgery_type", type_raw)
-    listed = [t for t in therapies if "pancreatic_surgery" in v.vocab.therapy_groups(t.id)]
-    if surgery is None:
-        return None, surgery_type, therapies
-    if surgery == "none":
-        if surgery_type not in (None, "unknown"):
-            v.error(
-                "pancreatic_surgery_type",
-                f"is {surgery_type!r} but pancreatic_surgery is "
-                "'none'; set pancreatic_surgery to 'planned' or 'done', or clear the type",
-            )
-        for op in listed:
-            v.error(
-                THERAPIES,
-                f"lists {op.id!r} but pancreatic_surgery is 'none'; set "
-                "pancreatic_surgery to 'planned' or 'done' and pancreatic_surgery_type to "
-                f"{op.id!r}",
-            )
-        return surgery, None, therapies
-    if _is_blank(type_raw):
-        allowed = _allowed(v.vocab.fields["pancreatic_surgery_type"])
-        v.error(
-            "pancreatic_surgery_type",
-            f"is required when pancreatic_surgery is {surgery!r}. Allowed values: {allowed}",
-        )
-        return surgery, None, therapies
-    if surgery_type is None:
-        return surgery, None, therapies
-    expected_status = PANCREATIC_STATUS_OF_SURGERY[surgery]
-    if len(listed) > 1:
-        v.error(
-            THERAPIES,
-            "lists more than one pancreatic operation "
-            f"({', '.join(t.id for t in listed)}); list only the one in "
-            "pancreatic_surgery_type",
-        )
-        return surgery, surgery_type, therapies
-    result = list(therapies)
-    for op in listed:
-        if surgery_type != op.id:
-            v.error(
-                THERAPIES,
-                f"lists {op.id!r} but pancreatic_surgery_type is {surgery_type!r}; they must agree",
-            )
-        elif op.status != expected_status:
-            if _explicit_status(raw_items, v.vocab, op.id):
-                v.error(
-                    THERAPIES,
-                    f"lists {op.id}:{op.status} but pancreatic_surgery is "
-                    f"{surgery!r} (status {expected_status!r}); they must agree",
+    def pancreatic(
+        self, data: Mapping[str, Any], therapies: list[Therapy]
+    ) -> tuple[str | None, str | None, list[Therapy]]:
+        """Check the pancreatic-surgery fields against the therapies; add the operation."""
+        surgery = self.single(data, "pancreatic_surgery")
+        type_raw = data.get("pancreatic_surgery_type")
+        kind = None if _is_blank(type_raw) else self.coded("pancreatic_surgery_type", type_raw)
+        groups = self.vocab.therapy_groups
+        listed = [t for t in therapies if PANCREATIC_GROUP in groups(t.id)]
+        if surgery is None:
+            return None, kind, therapies
+        if surgery == "none":
+            if kind not in (None, "unknown"):
+                self.error(
+                    "pancreatic_surgery_type",
+                    f"is {kind!r} but pancreatic_surgery is 'none'; set pancreatic_surgery "
+                    "to 'planned' or 'done', or clear the type",
                 )
-            result[result.index(op)] = Therapy(op.id, expected_status)
-    if not listed and surgery_type != "unknown":
-        result.append(Therapy(surgery_type, expected_status))
-    return surgery, surgery_type, result
+            for op in listed:
+                self.error(
+                    THERAPIES,
+                    f"lists {op.id!r} but pancreatic_surgery is 'none'; set pancreatic_surgery "
+                    f"to 'planned' or 'done' and pancreatic_surgery_type to {op.id!r}",
+                )
+            return surgery, None, therapies
+        if _is_blank(type_raw):
+            allowed = _allowed(self.vocab.fields["pancreatic_surgery_type"])
+            self.error(
+                "pancreatic_surgery_type",
+                f"is required when pancreatic_surgery is {surgery!r}. Allowed values: {allowed}",
+            )
+            return surgery, None, therapies
+        if kind is None:
+            return surgery, None, therapies
+        if len(listed) > 1:
+            names = ", ".join(t.id for t in listed)
+            self.error(
+                THERAPIES,
+                f"lists more than one pancreatic operation ({names}); list only the one in "
+                "pancreatic_surgery_type",
+            )
+            return surgery, kind, therapies
+        result = list(therapies)
+        for op in listed:
+            if kind != op.id:
+                self.error(
+                    THERAPIES,
+                    f"lists {op.id!r} but pancreatic_surgery_type is {kind!r}; they must agree",
+                )
+            elif op.status not in LISTED_STATUSES[surgery]:
+                if op.explicit:
+                    allowed = " or ".join(f"{op.id}:{s}" for s in LISTED_STATUSES[surgery])
+                    self.error(
+                        THERAPIES,
+                        f"lists {op.id}:{op.status} but pancreatic_surgery is {surgery!r}; "
+                        f"write {allowed}",
+                    )
+                result[result.index(op)] = Therapy(op.id, OPERATION_STATUS[surgery])
+        if not listed and kind != "unknown":
+            result.append(Therapy(kind, OPERATION_STATUS[surgery]))
+        return surgery, kind, result
+
+
+def _keys(data: Mapping[Any, Any], v: _Validator) -> dict[str, Any]:
+    """Map the given keys to profile keys, reporting unknown and repeated ones by position."""
+    clean: dict[str, Any] = {}
+    where: dict[str, int] = {}
+    for n, (raw_key, value) in enumerate(data.items(), 1):
+        key, suggestion = match_key(str(raw_key), v.vocab)
+        if key is None:
+            what = f"key {n} ({describe(str(raw_key))}) is not a profile field"
+            if suggestion:
+                v.error(None, f"{what}. Did you mean {suggestion!r}?")
+            else:
+                v.warn(None, f"{what}; ignored")
+        elif key in clean:
+            v.error(key, f"given twice (keys {where[key]} and {n})")
+        else:
+            clean[key], where[key] = value, n
+    return clean
 
 
 def parse_profile(data: Any, source: str, *, vocab: Vocabulary | None = None) -> ParsedProfile:
@@ -370,153 +357,67 @@ def parse_profile(data: Any, source: str, *, vocab: Vocabulary | None = None) ->
     vocab = vocab or load_vocabulary()
     v = _Validator(source, vocab)
     if not isinstance(data, Mapping):
-        kind = "empty" if data is None else f"a {type(data).__name__}"
+        kind = "empty" if data is None else describe(data)
         raise ProfileError(
             [
                 Problem(
                     source,
                     None,
-                    f"a profile must be a mapping of keys to "
-                    f"values (key: value), but this is {kind}",
+                    f"a profile must be a mapping of keys to values "
+                    f"(key: value), but this is {kind}",
                 )
             ]
         )
-    clean: dict[str, Any] = {}
-    for raw_key, value in data.items():
-        key, suggestion = match_key(str(raw_key), vocab)
-        if key is None:
-            if suggestion:
-                v.error(
-                    str(raw_key)[:SHOWN_VALUE_LENGTH],
-                    f"unknown field. Did you mean {suggestion!r}?",
-                )
-            else:
-                v.warn(f"unknown field {_show(raw_key)} ignored")
-        elif key in clean:
-            v.error(key, f"given twice (as {_show(raw_key)} too)")
-        else:
-            clean[key] = value
-
-    for key in REQUIRED_KEYS:
+    clean = _keys(data, v)
+    for key in vocab.required:
         if key not in clean:
-            f = vocab.fields[key]
-            allowed = "" if key == THERAPIES else f" Allowed values: {_allowed(f)}"
+            f = vocab.fields.get(key)
+            allowed = f" Allowed values: {_allowed(f)}" if f and key != THERAPIES else ""
             v.error(key, f"is required.{allowed}")
 
     tumor_site = v.single(clean, "tumor_site") if "tumor_site" in clean else None
-    raw_items = _split_list(clean.get(THERAPIES))
-    therapies: list[Therapy] = []
-    for item in raw_items:
-        therapy = v.therapy(item)
-        if therapy is None:
-            continue
-        if any(t.id == therapy.id for t in therapies):
-            v.error(THERAPIES, f"{therapy.id!r} is listed twice")
-            continue
-        therapies.append(therapy)
+    therapies = v.therapies(clean)
     surgery, surgery_type, therapies = (
-        _pancreatic(v, clean, therapies, raw_items)
-        if "pancreatic_surgery" in clean
-        else (None, None, therapies)
+        v.pancreatic(clean, therapies) if "pancreatic_surgery" in clean else (None, None, therapies)
     )
-    if THERAPIES in clean and not raw_items and surgery not in ("planned", "done"):
+    if (
+        THERAPIES in clean
+        and not split_list(clean[THERAPIES])
+        and surgery not in ("planned", "done")
+    ):
         v.error(
             THERAPIES,
-            "is empty; list the planned therapies, or 'active_surveillance' "
-            "when no treatment is planned (it may be empty only when pancreatic_surgery "
-            "is 'planned' or 'done')",
+            "is empty; list the planned therapies, or 'active_surveillance' when no treatment "
+            "is planned (it may be empty only when pancreatic_surgery is 'planned' or 'done')",
         )
-
-    values = {
-        "extent": v.single(clean, "extent"),
-        "grade": v.single(clean, "grade"),
-        "hormone_syndrome": v.syndromes(clean),
-        "diabetes": v.single(clean, "diabetes"),
-        "language": v.single(clean, "language"),
-        "large_print": v.flag(clean, "large_print"),
-        "id": v.text(clean, "id"),
-        "patient_name": v.text(clean, "patient_name"),
-        "notes": v.text(clean, "notes"),
-    }
-    if v.problems:
+    extent = v.single(clean, "extent")
+    grade = v.single(clean, "grade")
+    syndromes = v.syndromes(clean)
+    diabetes = v.single(clean, "diabetes")
+    language = v.single(clean, "language")
+    large_print = v.flag(clean, "large_print")
+    texts = {key: v.text(clean, key) for key in ("id", "patient_name", "notes")}
+    if (
+        v.problems
+        or tumor_site is None
+        or surgery is None
+        or extent is None
+        or grade is None
+        or diabetes is None
+        or language is None
+    ):
         raise ProfileError(v.problems)
     profile = Profile(
-        tumor_site=tumor_site,  # type: ignore[arg-type]  # checked above
+        tumor_site=tumor_site,
         therapies=tuple(therapies),
-        pancreatic_surgery=surgery,  # type: ignore[arg-type]
+        pancreatic_surgery=surgery,
         pancreatic_surgery_type=surgery_type,
-        **values,  # type: ignore[arg-type]
+        extent=extent,
+        grade=grade,
+        hormone_syndrome=syndromes,
+        diabetes=diabetes,
+        large_print=large_print,
+        language=language,
+        **texts,
     )
-    v.warnings.extend(f"{source}: {w}" for w in clinical_warnings(profile, vocab))
     return ParsedProfile(profile, v.warnings)
-
-
-def clinical_warnings(profile: Profile, vocab: Vocabulary | None = None) -> list[str]:
-    """Return odd but possible combinations (clinical-facts §1.7) for the nurse to check."""
-    vocab = vocab or load_vocabulary()
-    ids = set(profile.therapy_ids)
-    groups = {g for t in ids for g in vocab.therapy_groups(t)}
-    syndromes = set(profile.hormone_syndrome)
-    warnings = []
-    if "everolimus" in ids and "carcinoid_syndrome" in syndromes:
-        warnings.append(
-            "everolimus with carcinoid_syndrome: the maker says everolimus is not "
-            "for carcinoid tumors that are making hormones; check with the prescriber"
-        )
-    if "sunitinib" in ids and profile.tumor_site != "pancreas":
-        warnings.append(
-            f"sunitinib with tumor_site {profile.tumor_site!r}: its approved NET use "
-            "is for pancreatic NETs; check with the prescriber"
-        )
-    if profile.grade == "nec" and groups & {"somatostatin_analog", "radioligand"}:
-        warnings.append(
-            "a somatostatin analog or PRRT with grade 'nec': these are not usually "
-            "used for neuroendocrine carcinoma; check the grade and the plan"
-        )
-    if "prrt_lu177" in ids and profile.tumor_site == "lung":
-        warnings.append(
-            "prrt_lu177 with tumor_site 'lung': the US label covers "
-            "gastroenteropancreatic NETs; check with the prescriber"
-        )
-    if "telotristat" in ids and "somatostatin_analog" not in groups:
-        warnings.append(
-            "telotristat without a somatostatin analog: it is approved as an add-on "
-            "to one; check the therapy list"
-        )
-    if "active_surveillance" in ids and len(ids - {"active_surveillance", "pert", "ppi"}) > 0:
-        active = [
-            t.id
-            for t in profile.therapies
-            if t.id != "active_surveillance" and t.status != "completed"
-        ]
-        if active:
-            warnings.append(
-                "active_surveillance together with planned or current treatment "
-                f"({', '.join(active)}); check the therapy list"
-            )
-    return warnings
-
-
-def load_profile(path: str | Path, *, vocab: Vocabulary | None = None) -> ParsedProfile:
-    """Read and validate a YAML profile file; ``-`` reads standard input."""
-    if str(path) == "-":
-        source, text = "<stdin>", sys.stdin.read()
-    else:
-        source = str(path)
-        try:
-            text = Path(path).read_text(encoding="utf-8-sig")
-        except FileNotFoundError:
-            raise ProfileError([Problem(source, None, "file not found")]) from None
-        except UnicodeDecodeError:
-            raise ProfileError(
-                [Problem(source, None, "is not UTF-8 text; save it as UTF-8")]
-            ) from None
-        except OSError as error:
-            raise ProfileError(
-                [Problem(source, None, f"cannot be read ({error.strerror})")]
-            ) from None
-    try:
-        data = parse_yaml(text)
-    except ValueError as error:
-        raise ProfileError([Problem(source, None, str(error))]) from None
-    return parse_profile(data, source, vocab=vocab)

@@ -13,11 +13,16 @@ CONTENT_DIR = PACKAGE_DIR / "content"
 def templates_dir() -> Path:
     """Return the templates folder: packaged in a wheel, at the repository root in a checkout."""
     for candidate in (PACKAGE_DIR / "templates", PACKAGE_DIR.parent.parent / "templates"):
-        if (candidate / "handout.html.j2").is_file():
+        if (candidate / "handout" / "handout.html.j2").is_file():
             return candidate
     raise FileNotFoundError("careplan templates not found; reinstall careplan")
 
 
+def handout_dir() -> Path:
+    """Return the handout's templates: the only Jinja root a handout renders from."""
+    return templates_dir() / "handout"
+
+
 def assets_dir() -> Path:
     """Return the folder of fonts and stylesheets, the only files a handout may load."""
-    return templates_dir() / "assets"
+    return handout_dir() / "assets"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 from careplan.library import Library, Module
 
@@ -22,6 +22,16 @@ class ModuleReview:
     sources: tuple[str, ...]
     reading_grade: float | None
     path: str
+    sha256: str
+    flags: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict[str, object]:
+        """Return the row as JSON-ready data (``careplan modules --json``)."""
+        return {
+            **asdict(self),
+            "last_reviewed": self.last_reviewed.isoformat(),
+            "review_due": self.review_due.isoformat(),
+        }
 
 
 def as_prose(parts: Iterable[str]) -> str:
@@ -47,8 +57,10 @@ def reading_grade(text: str) -> float | None:
     return float(textstat.flesch_kincaid_grade(text))
 
 
-def review_modules(library: Library, language: str = "en") -> list[ModuleReview]:
-    """List every module with sources, review dates and reading grade."""
+def review_modules(
+    library: Library, language: str = "en", *, today: dt.date | None = None
+) -> list[ModuleReview]:
+    """List every module with sources, review dates, reading grade, hash and review flags."""
     return [
         ModuleReview(
             id=m.id,
@@ -60,6 +72,8 @@ def review_modules(library: Library, language: str = "en") -> list[ModuleReview]
             sources=m.sources,
             reading_grade=reading_grade(module_text(m, language)),
             path=m.path,
+            sha256=m.sha256,
+            flags=m.review_flags(today) if today else (),
         )
         for m in library.modules
     ]

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from careplan.profile import Profile
+from careplan.model import Profile
 from careplan.vocab import THERAPIES, Vocabulary
 
 # Rule key -> (profile field whose vocabulary it uses, how a reason reads).
