@@ -6,9 +6,10 @@ OUT ?= out
 PYTHON ?= python3
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # WeasyPrint's system libraries; HarfBuzz-subset makes fonts small and PDFs reproducible;
-# poppler-utils turns pages into PNG for review; DejaVu and Noto print names in other scripts.
+# poppler-utils turns pages into PNG for review; DejaVu and Noto (with CJK) print names in other
+# scripts.
 SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fontconfig \
-	fonts-dejavu-core fonts-noto-core poppler-utils
+	fonts-dejavu-core fonts-noto-core fonts-noto-cjk poppler-utils
 
 .PHONY: demo test lint golden system-deps clean
 

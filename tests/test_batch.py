@@ -288,7 +288,4 @@ def test_a_worker_that_cannot_start_fails_rows_instead_of_hanging(
     result = batch(runner, two_rows(tmp_path), tmp_path / "out")
     assert result.exit_code == 1
     assert result.stderr.splitlines()[-1] == "0 written, 2 failed, 0 skipped"
-    assert (
-        "error: two.csv row 2: the renderer could not start (RuntimeError)"
-        in result.stderr
-    )
+    assert "error: two.csv row 2: the renderer could not start (RuntimeError)" in result.stderr

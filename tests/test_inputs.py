@@ -125,8 +125,7 @@ def test_missing_file_is_fatal(tmp_path: Path) -> None:
 def test_near_miss_header_is_an_error_with_did_you_mean() -> None:
     table = read_records(DATA / "typo-header.csv")
     assert strings(table.problems) == [
-        "typo-header.csv row 1: column 4: unknown column (10 characters). "
-        "Did you mean 'therapies'?"
+        "typo-header.csv row 1: column 4: unknown column (10 characters). Did you mean 'therapies'?"
     ]
     assert list(table.rows()) == []
 

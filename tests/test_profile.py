@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from careplan.errors import ProfileError
+from careplan.errors import ProfileError, capped
 from careplan.inputs import load_profile
 from careplan.library import load_library
 from careplan.model import Therapy
@@ -314,15 +314,19 @@ def test_discharge_handout_lists_the_operation_as_current() -> None:
     ],
 )
 def test_a_rejected_value_is_never_quoted(changes: dict[str, Any]) -> None:
-    lines = problems({**BASE, **changes}) if "Maria Lopez" not in changes else [
-        str(w) for w in parse_profile({**BASE, **changes}, "p.yaml").warnings
-    ]
+    lines = (
+        problems({**BASE, **changes})
+        if "Maria Lopez" not in changes
+        else [str(w) for w in parse_profile({**BASE, **changes}, "p.yaml").warnings]
+    )
     assert lines
     assert all("Maria" not in line and "Lopez" not in line for line in lines)
 
 
 def test_problems_are_capped_at_twenty_per_source() -> None:
-    lines = problems({**BASE, "therapies": [f"x{n}" for n in range(25)]})
+    with pytest.raises(ProfileError) as caught:
+        parse_profile({**BASE, "therapies": [f"x{n}" for n in range(25)]}, "p.yaml")
+    lines = [str(p) for p in capped(caught.value.problems)]
     assert len(lines) == 21
     assert lines[-1] == "p.yaml: … and 5 more"
 

@@ -12,9 +12,14 @@ from careplan.worker import release_renderer
 
 
 def main() -> None:
-    """Run a command; print one line for any error; exit with the command's code."""
+    """Run a command, then leave at once with its exit code."""
+    _exit(run())
+
+
+def run(args: list[str] | None = None) -> int:
+    """Run a command; print one line for any error, never a traceback; return the exit code."""
     try:
-        code = cli.main(prog_name="careplan", standalone_mode=False)
+        code = cli.main(args, prog_name="careplan", standalone_mode=False)
     except click.ClickException as error:
         error.show()
         code = error.exit_code
@@ -27,7 +32,7 @@ def main() -> None:
     except Exception as error:
         click.echo(f"error: unexpected {type(error).__name__}; please report this", err=True)
         code = 1
-    _exit(code if isinstance(code, int) else 0)
+    return code if isinstance(code, int) else 0
 
 
 def _exit(code: int) -> None:

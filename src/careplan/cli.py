@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 
 from careplan import __version__
-from careplan.cli_support import NO_CLINIC_WARNING, CareplanGroup, render_options, warn
+from careplan.cli_support import NO_CLINIC_WARNING, CareplanGroup, errors, render_options, warn
 from careplan.options import RenderOptions
 
 
@@ -70,7 +70,9 @@ def render(
     )
     if str(output) != "-":
         check_replace(output, owner_id=id_digest(parsed.profile.id), force=force)
-    document = render_profile(parsed.profile, options=options, clinic=settings, fmt=fmt.name)
+    document = render_profile(
+        parsed.profile, options=options, clinic=settings, fmt=fmt.name, source=records.name
+    )
     warn([*([NO_CLINIC_WARNING] if clinic is None else []), *parsed.warnings, *document.warnings])
     write_output(output, document.data)
     where = "standard output" if str(output) == "-" else output
@@ -151,8 +153,7 @@ def batch(
         force=force,
         progress=progress,
     )
-    for problem in summary.problems:
-        click.echo(f"error: {problem}", err=True)
+    errors(summary.problems)
     warn(summary.notes)
     click.echo(f"report: {summary.report}", err=True)
     if summary.merged:
@@ -178,8 +179,7 @@ def validate(ctx: click.Context, file: str) -> None:
 
     report = validate_input(file)
     warn(report.warnings)
-    for problem in report.problems:
-        click.echo(f"error: {problem}", err=True)
+    errors(report.problems)
     click.echo(report.summary(), err=True)
     ctx.exit(report.exit_code)
 

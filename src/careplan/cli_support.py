@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 import click
 
-from careplan.errors import CareplanError, Problem
+from careplan.errors import CareplanError, Problem, capped
 from careplan.options import PAPERS, PDF_VARIANTS, RenderOptions, handout_date
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -37,7 +37,7 @@ class CommandError(click.ClickException):
 
     def show(self, file: Any = None) -> None:
         """Print each problem on its own line on stderr."""
-        for problem in self.error.problems:
+        for problem in capped(self.error.problems):
             click.echo(f"error: {problem}", err=True)
 
 
@@ -53,9 +53,18 @@ class CareplanGroup(click.Group):
 
 
 def warn(problems: Iterable[Problem | str]) -> None:
-    """Print warnings for the nurse on stderr (never in the handout)."""
-    for problem in problems:
+    """Print warnings for the nurse on stderr (never in the handout), 20 per source at most."""
+    problems = list(problems)
+    shown = [p for p in problems if isinstance(p, str)]
+    shown += capped(p for p in problems if isinstance(p, Problem))
+    for problem in shown:
         click.echo(f"warning: {problem}", err=True)
+
+
+def errors(problems: Iterable[Problem]) -> None:
+    """Print errors on stderr, 20 per source at most."""
+    for problem in capped(problems):
+        click.echo(f"error: {problem}", err=True)
 
 
 def render_options(func: F) -> F:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-MAX_PROBLEMS_SHOWN = 20  # per source; the rest become "… and N more"
+MAX_PROBLEMS_SHOWN = 20  # shown per source; the rest become "… and N more"
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,7 @@ class CareplanError(Exception):
     def __init__(self, problems: Iterable[Problem] | str) -> None:
         if isinstance(problems, str):
             problems = [Problem(source="careplan", field=None, message=problems)]
-        self.problems: list[Problem] = list(capped(problems))
+        self.problems: list[Problem] = list(problems)
         super().__init__("\n".join(str(p) for p in self.problems))
 
 

@@ -26,6 +26,14 @@ NOTE_LINES = 4
 NOTE_LINES_LARGE = 6
 FRONT_PAGE_SIGNS = 14  # a call box with more signs than this opens page 2 instead
 LOG_SHARED_ROWS = 7  # rows per diary table when two share a page
+RUNNING_NAME = 32  # characters of the name in the page header; longer names end in "…"
+
+
+def running_name(name: str | None) -> str:
+    """Return the name for the page header, cut to fit with "…"."""
+    if not name or len(name) <= RUNNING_NAME:
+        return name or ""
+    return name[: RUNNING_NAME - 1].rstrip() + "…"
 
 
 @cache
@@ -93,8 +101,14 @@ def page_number_css(ui: dict[str, Any]) -> str:
     return f"@page {{ @top-right {{ content: {content}; }} }}"
 
 
-def render_html(plan: Plan, library: Library, clinic: Clinic, options: RenderOptions) -> str:
-    """Render the handout's HTML; ``options`` are the effective ones (see ``render_profile``)."""
+def render_html(
+    plan: Plan, library: Library, clinic: Clinic, options: RenderOptions, *, id_digest: str
+) -> str:
+    """Render the handout's HTML; ``options`` are the effective ones (see ``render_profile``).
+
+    ``id_digest`` (a hash of the profile's id, never the id) is recorded in the document, so
+    that a later render can tell whether a file holds a handout for the same patient.
+    """
     ui = library.ui[plan.language]
     large_print = options.large_print
 
@@ -111,6 +125,8 @@ def render_html(plan: Plan, library: Library, clinic: Clinic, options: RenderOpt
             fill=_filler(clinic, ui),
             field=_fielder(clinic),
             patient_name=plan.patient_name,
+            running_name=running_name(plan.patient_name),
+            id_digest=id_digest,
             notes=plan.notes,
             clinic=clinic,
             logo_url=clinic.logo.as_uri() if clinic.logo else None,

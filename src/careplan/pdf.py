@@ -169,6 +169,7 @@ class PdfRenderer:
             else {"pdf_variant": options.pdf_variant}
         )
         pdf_options["stylesheets"] = self.stylesheets(options, page_css)
+        pdf_options["custom_metadata"] = True  # the careplan-id meta: whose handout this is
         try:
             with _source_date(options.date):
                 document = HTML(

@@ -215,7 +215,8 @@ class _Validator:
             return None
         text, removed = clean_text(text, multiline=spec.multiline)
         if removed:
-            self.warn(key, f"{removed} invisible or stacked characters were removed")
+            noun = "character was" if removed == 1 else "characters were"
+            self.warn(key, f"{removed} invisible or stacked {noun} removed")
         return text.strip() or None
 
     def therapy(self, raw: Any, n: int) -> Therapy | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Protocol, TextIO
 
-from careplan.errors import Problem
+from careplan.errors import Problem, capped
 from careplan.worker import RowResult
 
 
@@ -59,9 +59,9 @@ class BatchProgress:
     def result(self, source: str, result: RowResult) -> None:
         """Show one row's outcome."""
         self.done += 1
-        for error in result.errors:
+        for error in capped(result.errors):
             self._print(f"error: {error}")
-        for warning in result.warnings:
+        for warning in capped(result.warnings):
             self._print(f"warning: {warning}")
         if self.tty:
             self.stream.write("\r\x1b[K" + self.status())

@@ -14,11 +14,14 @@ import datetime as dt
 from dataclasses import dataclass, replace
 
 from careplan.clinic import Clinic
+from careplan.errors import Problem
+from careplan.fonts import font_problems
 from careplan.formats import FORMATS, Format
 from careplan.html import page_number_css, render_html
 from careplan.library import Library, load_library
 from careplan.model import Profile
 from careplan.options import RenderOptions, handout_date
+from careplan.output import id_digest
 from careplan.plan import Plan, build_plan
 from careplan.vocab import load_vocabulary
 
@@ -32,7 +35,7 @@ class Document:
     data: bytes
     format: Format
     pages: int
-    warnings: tuple[str, ...]
+    warnings: tuple[Problem, ...]
 
 
 def plan_for(
@@ -55,16 +58,19 @@ def render_profile(
     options: RenderOptions,
     clinic: Clinic | None = None,
     fmt: str = "pdf",
+    source: str = "profile",
 ) -> Document:
-    """Select content, render HTML and write it in ``fmt`` (``pdf`` or ``html``)."""
+    """Select content, render HTML and write it in ``fmt`` (``pdf`` or ``html``).
+
+    ``source`` names the input in the nurse warnings the document carries.
+    """
     clinic = clinic or Clinic()
     options = effective_options(profile, options)
     library = load_library()
     plan = plan_for(profile, today=options.date, library=library)
-    html = render_html(plan, library, clinic, options)
+    html = render_html(plan, library, clinic, options, id_digest=id_digest(profile.id))
     page_css = page_number_css(library.ui[plan.language])
     extra = (clinic.logo,) if clinic.logo else ()
     data, pages = FORMATS[fmt].write(html, options, page_css, extra)
-    return Document(
-        plan=plan, html=html, data=data, format=FORMATS[fmt], pages=pages, warnings=plan.warnings
-    )
+    warnings = (*(Problem(source, None, w) for w in plan.warnings), *font_problems(profile, source))
+    return Document(plan, html, data, FORMATS[fmt], pages, tuple(warnings))

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from careplan.errors import Problem, ProfileError
+from careplan.fonts import font_problems
 from careplan.formats import FORMATS
 from careplan.inputs import read_records, to_profile
 from careplan.library import load_library
@@ -66,5 +67,6 @@ def validate_input(path: str | Path) -> ValidationReport:
             Problem(record.source, None, text)
             for text in clinical_checks(parsed.profile, library, vocab)
         )
+        report.warnings.extend(font_problems(parsed.profile, record.source))
     report.problems[:0] = records.problems
     return report

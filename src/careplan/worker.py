@@ -122,7 +122,11 @@ def render_task(task: Task) -> RowResult:
     try:
         parsed = to_profile(record)
         document = render_profile(
-            parsed.profile, options=_SETUP.options, clinic=_SETUP.clinic, fmt=_SETUP.fmt
+            parsed.profile,
+            options=_SETUP.options,
+            clinic=_SETUP.clinic,
+            fmt=_SETUP.fmt,
+            source=record.source,
         )
         if task.target is not None:
             check_replace(
@@ -142,7 +146,7 @@ def render_task(task: Task) -> RowResult:
         # The message could quote profile text; name only the kind of failure.
         reason = f"unexpected {type(error).__name__} while rendering; please report this"
         return failed(task, Problem(record.source, None, reason))
-    warnings = (*parsed.warnings, *(Problem(record.source, None, w) for w in document.warnings))
+    warnings = (*parsed.warnings, *document.warnings)
     return RowResult(
         status=WRITTEN,
         output=task.target.name if task.target else "",
