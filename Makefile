@@ -39,6 +39,7 @@ demo: system-deps $(VENV)/.installed
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check src tests benchmarks
+	$(VENV)/bin/mypy
 
 test: system-deps $(VENV)/.installed lint
 	$(VENV)/bin/pytest

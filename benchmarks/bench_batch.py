@@ -27,9 +27,11 @@ from pathlib import Path
 
 import yaml
 
-from careplan.csvinput import open_csv, validate_csv
 from careplan.errors import ProfileError
-from careplan.profile import PROFILE_KEYS, parse_profile
+from careplan.inputs import read_records
+from careplan.profile import parse_profile
+from careplan.validate import validate_input
+from careplan.vocab import load_vocabulary
 
 DATE = "2026-11-26"
 SITES = ("small bowel", "pancreas", "lung", "stomach", "rectum", "appendix", "duodenum", "colon")
@@ -79,7 +81,7 @@ def synthetic_rows(count: int, seed: int = 7) -> list[dict[str, str]]:
 
 def write_csv(path: Path, rows: list[dict[str, str]]) -> Path:
     with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, PROFILE_KEYS)
+        writer = csv.DictWriter(handle, list(load_vocabulary().keys))
         writer.writeheader()
         writer.writerows(rows)
     return path
@@ -150,11 +152,11 @@ def run_batch(csv_path: Path, outdir: Path, jobs: int) -> tuple[float, float, Tr
 
 def run_loop(csv_path: Path, folder: Path, count: int) -> tuple[float, float]:
     """Render the first ``count`` rows with one ``careplan render`` process each."""
-    rows = list(open_csv(csv_path).rows())[:count]
+    rows = list(read_records(csv_path).rows())[:count]
     profiles = []
     for row in rows:
-        path = folder / f"{row.id}.yaml"
-        path.write_text(yaml.safe_dump(row.values), encoding="utf-8")
+        path = folder / f"{row.raw_id}.yaml"
+        path.write_text(yaml.safe_dump(dict(row.values)), encoding="utf-8")
         profiles.append(path)
     started, cpu = time.perf_counter(), _children_cpu()
     for path in profiles:
@@ -218,7 +220,7 @@ def main() -> None:
             big = synthetic_rows(args.validate_rows, seed=11)
             big_csv = write_csv(folder / "validate.csv", big)
             started = time.perf_counter()
-            report = validate_csv(big_csv)
+            report = validate_input(big_csv)
             seconds = time.perf_counter() - started
             print(
                 f"validate: {args.validate_rows} rows in {seconds:.2f} s "

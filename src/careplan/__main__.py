@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 
 import click
 
 from careplan.cli import cli
-from careplan.worker import release_renderer
+from careplan.formats import release_renderer
 
 
 def main() -> None:
-    """Run a command, then leave at once with its exit code."""
+    """Run a command, then leave at once with its exit code.
+
+    One command is a short-lived process: the cyclic garbage collector would only scan the
+    same objects again and again (about a tenth of a cold render), so it is switched off;
+    memory is returned when the process exits a moment later.
+    """
+    gc.disable()
     _exit(run())
 
 

@@ -33,12 +33,22 @@ class CommandError(click.ClickException):
     def __init__(self, error: CareplanError) -> None:
         super().__init__(str(error))
         self.error = error
-        self.exit_code = error.exit_code
+
+    @classmethod
+    def of(cls, error: CareplanError) -> CommandError:
+        """Return the CommandError (exit 1) or CommandUsageError (exit 2) for ``error``."""
+        return CommandUsageError(error) if error.exit_code == 2 else cls(error)
 
     def show(self, file: Any = None) -> None:
         """Print each problem on its own line on stderr."""
         for problem in capped(self.error.problems):
             click.echo(f"error: {problem}", err=True)
+
+
+class CommandUsageError(CommandError):
+    """A CareplanError that is a usage error (an output that is also an input): exit 2."""
+
+    exit_code = 2
 
 
 class CareplanGroup(click.Group):
@@ -49,13 +59,13 @@ class CareplanGroup(click.Group):
         try:
             return super().invoke(ctx)
         except CareplanError as error:
-            raise CommandError(error) from None
+            raise CommandError.of(error) from None
 
 
 def warn(problems: Iterable[Problem | str]) -> None:
     """Print warnings for the nurse on stderr (never in the handout), 20 per source at most."""
     problems = list(problems)
-    shown = [p for p in problems if isinstance(p, str)]
+    shown: list[Problem | str] = [p for p in problems if isinstance(p, str)]
     shown += capped(p for p in problems if isinstance(p, Problem))
     for problem in shown:
         click.echo(f"warning: {problem}", err=True)

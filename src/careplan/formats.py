@@ -7,6 +7,7 @@ imported only when a PDF is wanted; HTML is the same document before layout. A n
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +37,13 @@ def _write_html(
     html: str, options: RenderOptions, page_css: str, extra_files: tuple[Path, ...]
 ) -> tuple[bytes, int]:
     return html.encode("utf-8"), 0
+
+
+def release_renderer() -> None:
+    """Remove the PDF writer's font folder before a process exits without teardown."""
+    pdf = sys.modules.get("careplan.pdf")
+    if pdf is not None and pdf.renderer.cache_info().currsize:
+        pdf.renderer().close()
 
 
 FORMATS: dict[str, Format] = {

@@ -113,7 +113,7 @@ def render_html(
     large_print = options.large_print
 
     def long_date(date: dt.date) -> str:
-        return ui["date_format"].format(
+        return str(ui["date_format"]).format(
             day=date.day, month=ui["months"][date.month - 1], year=date.year
         )
 

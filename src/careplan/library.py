@@ -252,8 +252,8 @@ class Library:
                 f"{entry.term[language]}: {entry.definition[language]}",
             )
         for log in self.logs.values():
-            for text in (log.title[language], log.how_to[language], *log.columns[language]):
-                yield f"logs.yaml:{log.id}", text
+            for words in (log.title[language], log.how_to[language], *log.columns[language]):
+                yield f"logs.yaml:{log.id}", words
         for section, heading in self.sections.items():
             yield f"library.yaml:{section}", heading[language]
         yield from ((f"ui.yaml:{key}", text) for key, text in _ui_strings(self.ui[language]))

@@ -171,7 +171,7 @@ def _pdf_owner(path: Path) -> dict[str, str] | None:
     from pypdf.errors import PyPdfError
 
     try:
-        info = PdfReader(path).metadata or {}
+        info: Mapping[str, object] = PdfReader(path).metadata or {}
         creator = str(info.get("/Creator", ""))
         digest = str(info.get("/careplanid", "") or "")
     except (PyPdfError, OSError, ValueError, KeyError, RecursionError):

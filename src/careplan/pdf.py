@@ -21,7 +21,7 @@ import re
 import shutil
 import struct
 import subprocess
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -69,7 +69,7 @@ def _find_library_once(name: str) -> str | None:
 @contextlib.contextmanager
 def _fast_library_lookup() -> Iterator[None]:
     """Use ``_find_library_once`` while WeasyPrint loads its libraries (Linux only)."""
-    original: Callable[[str], str | None] = ctypes.util.find_library
+    original = ctypes.util.find_library
     if os.name == "posix" and os.uname().sysname == "Linux":
         ctypes.util.find_library = _find_library_once
     try:
@@ -84,7 +84,7 @@ with _fast_library_lookup():
     from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 
-class AssetOnlyFetcher(URLFetcher):
+class AssetOnlyFetcher(URLFetcher):  # type: ignore[misc]  # WeasyPrint ships no type hints
     """Allow ``data:`` URLs and local files under the asset folder or named exactly."""
 
     def __init__(self, roots: tuple[Path, ...], files: tuple[Path, ...] = ()) -> None:

@@ -117,10 +117,10 @@ def _therapy_status(
     module: Module, profile: Profile, ui: dict[str, Any], reasons: list[Reason]
 ) -> str | None:
     """Label a treatment module with its therapy's status when it is about exactly one therapy."""
-    therapies = {r.therapy for r in reasons if r.therapy}
+    therapies = {r.therapy for r in reasons if r.therapy is not None}
     if module.section != "treatment" or len(therapies) != 1:
         return None
-    status = profile.status_of(therapies.pop())  # type: ignore[arg-type]
+    status = profile.status_of(therapies.pop())
     return ui["status"][status] if status else None
 
 
@@ -130,7 +130,9 @@ def _title(profile: Profile, ui: dict[str, Any]) -> str:
     return f"{base} {phrase}".strip()
 
 
-def _facts_rows(profile: Profile, vocab: Vocabulary, ui: dict[str, Any], lang: str) -> tuple:
+def _facts_rows(
+    profile: Profile, vocab: Vocabulary, ui: dict[str, Any], lang: str
+) -> tuple[tuple[str, str], ...]:
     fields = vocab.fields
     rows = [
         (ui["plan_where"], fields["tumor_site"].label(profile.tumor_site, lang)),

@@ -12,9 +12,10 @@ import io
 import os
 import tempfile
 from pathlib import Path
+from typing import TextIO
 
 from careplan.errors import MAX_PROBLEMS_SHOWN, Problem
-from careplan.output import TEMP_PREFIX, TEMP_SUFFIX, target_kind
+from careplan.output import TEMP_PREFIX, TEMP_SUFFIX, target_kind, write_output
 from careplan.worker import FAILED, RowResult
 
 REPORT_NAME = "report.csv"
@@ -48,10 +49,11 @@ class ReportWriter:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.direct = target_kind(path) != "file"
-        if self.direct:
-            self.handle: io.TextIOBase = io.StringIO()
-            self.temp: Path | None = None
+        self.buffer: io.StringIO | None = None  # for a device or pipe: written when closed
+        self.temp: Path | None = None
+        self.handle: TextIO
+        if target_kind(path) != "file":
+            self.buffer = self.handle = io.StringIO()
         else:
             fd, temp = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=TEMP_SUFFIX, dir=path.parent)
             self.temp = Path(temp)
@@ -75,12 +77,11 @@ class ReportWriter:
 
     def close(self) -> None:
         """Finish the report and move it into place (or write it to the device)."""
-        if self.temp is None:
-            from careplan.output import write_output
-
-            write_output(self.path, "\ufeff" + self.handle.getvalue())  # type: ignore[attr-defined]
+        if self.buffer is not None:
+            write_output(self.path, "\ufeff" + self.buffer.getvalue())
             return
         self.handle.close()
+        assert self.temp is not None  # a file target always has its temporary file
         os.replace(self.temp, self.path)
 
     def discard(self) -> None:

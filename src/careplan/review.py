@@ -51,7 +51,7 @@ def module_text(module: Module, language: str = "en") -> str:
 def reading_grade(text: str) -> float | None:
     """Return the Flesch-Kincaid grade of ``text``, or None without textstat installed."""
     try:
-        import textstat  # test extra: `pip install careplan[test]`
+        import textstat  # type: ignore[import-untyped]  # no type hints; test extra only
     except ImportError:
         return None
     return float(textstat.flesch_kincaid_grade(text))

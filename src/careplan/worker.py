@@ -18,16 +18,17 @@ import hashlib
 import multiprocessing
 import os
 import signal
-import sys
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
 from pathlib import Path
+from typing import Literal
 
 from careplan.clinic import Clinic
 from careplan.errors import CareplanError, Problem
+from careplan.formats import release_renderer
 from careplan.inputs import Record, to_profile
 from careplan.options import RenderOptions
 from careplan.output import check_replace, id_digest, write_atomic
@@ -116,7 +117,6 @@ def render_task(task: Task) -> RowResult:
     from careplan.render import render_profile
 
     record = task.record
-    base = {"row": record.number, "id": record.raw_id, "input_hash": task.input_hash}
     if _SETUP is None or _BROKEN:
         return failed(task, Problem(record.source, None, _BROKEN or "the renderer is not set up"))
     try:
@@ -148,13 +148,15 @@ def render_task(task: Task) -> RowResult:
         return failed(task, Problem(record.source, None, reason))
     warnings = (*parsed.warnings, *document.warnings)
     return RowResult(
+        row=record.number,
+        id=record.raw_id,
         status=WRITTEN,
         output=task.target.name if task.target else "",
         pages=document.pages,
         sha256=hashlib.sha256(document.data).hexdigest(),
+        input_hash=task.input_hash,
         warnings=tuple(warnings),
         data=None if task.target is not None else document.data,
-        **base,
     )
 
 
@@ -164,13 +166,6 @@ RenderCallable = Callable[[Task], RowResult]
 def default_jobs() -> int:
     """Return one worker per core this process may use."""
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-
-
-def release_renderer() -> None:
-    """Remove WeasyPrint's font folder before a process exits without teardown."""
-    pdf = sys.modules.get("careplan.pdf")
-    if pdf is not None and pdf.renderer.cache_info().currsize:
-        pdf.renderer().close()
 
 
 def _serve(conn: Connection, setup: Setup, render: RenderCallable | None, max_tasks: int) -> None:
@@ -220,13 +215,17 @@ class WorkerPool:
         jobs: int,
         *,
         render: RenderCallable | None = None,
-        context: str = "fork",
+        context: Literal["fork", "spawn"] = "fork",
         max_tasks: int = MAX_TASKS_PER_WORKER,
     ) -> None:
         self.setup = setup
         self.jobs = max(1, jobs)
         self.render = render
-        self.context = multiprocessing.get_context(context)
+        self.context = (
+            multiprocessing.get_context("spawn")
+            if context == "spawn"
+            else multiprocessing.get_context("fork")
+        )
         self.max_tasks = max_tasks
         self.workers: list[_Worker] = []
         self.isolated: deque[int] = deque()  # lost rows, re-run one at a time

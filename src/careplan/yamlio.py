@@ -47,14 +47,14 @@ class _StrictSafeLoader(_BaseLoader):  # type: ignore[misc, valid-type]  # chose
                     None, None, f"duplicate key {key!r}", key_node.start_mark
                 )
             seen.add(key)
-        return super().construct_mapping(node, deep=deep)  # type: ignore[no-any-return]
+        return super().construct_mapping(node, deep=deep)  # type: ignore[no-any-return]  # untyped
 
 
 class _PlainLoader(yaml.BaseLoader):
     """Pure-Python loader that keeps every scalar as typed text and refuses YAML's traps."""
 
     def compose_node(self, parent: Node | None, index: Any) -> Node | None:
-        event = self.peek_event()
+        event = self.peek_event()  # type: ignore[no-untyped-call]  # untyped in types-PyYAML
         if isinstance(event, AliasEvent) or (
             isinstance(event, ScalarEvent | CollectionStartEvent) and event.anchor is not None
         ):

@@ -83,7 +83,7 @@ def _split_lines(chunks: Iterable[AnyStr], newline: re.Pattern[AnyStr]) -> Itera
         if len(pending) > MAX_LINE:
             raise _LineTooLong
     if pending:
-        yield pending.rstrip("\r" if isinstance(pending, str) else b"\r")  # type: ignore[arg-type]
+        yield pending.rstrip("\r" if isinstance(pending, str) else b"\r")
 
 
 @dataclass
