@@ -25,13 +25,15 @@ from careplan.options import RenderOptions
 from careplan.output import (
     LOCK_NAME,
     OutputNames,
+    chart_name,
     check_distinct,
     check_replace,
+    copy_suffix,
     folder_lock,
     remove_stale_temporaries,
 )
 from careplan.progress import Progress
-from careplan.report import REPORT_NAME, ReportWriter
+from careplan.report import REPORT_NAME, BatchSummary, ReportWriter
 from careplan.worker import (
     FAILED,
     SKIPPED,
@@ -41,39 +43,13 @@ from careplan.worker import (
     Setup,
     Task,
     WorkerPool,
+    commit_staged,
     default_jobs,
 )
 
 
 class Terminated(Exception):
     """SIGTERM arrived: stop like Ctrl-C, with exit code 143."""
-
-
-@dataclass
-class BatchSummary:
-    """Counts for the closing line, file-level problems, and where the outputs went."""
-
-    written: int = 0
-    failed: int = 0
-    skipped: int = 0
-    stopped_by: int | None = None  # the signal that ended the run early
-    problems: list[Problem] = field(default_factory=list)
-    report: Path | None = None
-    merged: Path | None = None
-    merged_pages: int = 0
-    notes: list[str] = field(default_factory=list)
-
-    def line(self) -> str:
-        """Return ``N written, M failed, K skipped`` (and whether the run was interrupted)."""
-        text = f"{self.written} written, {self.failed} failed, {self.skipped} skipped"
-        return f"{text} (interrupted)" if self.stopped_by else text
-
-    @property
-    def exit_code(self) -> int:
-        """130 after Ctrl-C, 143 after SIGTERM, 1 when anything failed, else 0."""
-        if self.stopped_by:
-            return 128 + self.stopped_by
-        return 1 if self.failed or self.problems else 0
 
 
 def run_batch(
@@ -122,7 +98,11 @@ def run_batch(
             outdir=outdir,
             manifest=manifest,
             setup=Setup(clinic, options, fmt, force),
-            names=OutputNames(FORMATS[fmt].suffix, [*inside, MANIFEST_NAME, LOCK_NAME]),
+            names=OutputNames(
+                copy_suffix(FORMATS[fmt].suffix, options),
+                [*inside, MANIFEST_NAME, LOCK_NAME],
+                charts=options.chart_copy,
+            ),
             inputs=inputs_digest(clinic, options, fmt),
             only={i.strip().casefold() for i in only if i.strip()},
             skip_existing=skip_existing,
@@ -174,8 +154,14 @@ class _Run:
                 entry.get("sha256", ""),
                 digest,
             )
+            chart = chart_name(name, self.names.suffix) if self.names.charts else None
             yield Task(
-                record, self.outdir / name, digest, self.manifest.lists(name), skipped or None
+                record,
+                self.outdir / name,
+                digest,
+                self.manifest.lists(name),
+                skipped or None,
+                self.outdir / chart if chart else None,
             )
         self.summary.notes += [
             f"--only: no row has the id {i!r}" for i in sorted(self.only - matched)
@@ -183,15 +169,20 @@ class _Run:
 
     def finish(self, report: ReportWriter, task: Task, result: RowResult) -> None:
         assert task.target is not None  # batch tasks always name their file
+        if result.staged:
+            result = commit_staged(task, result)
         if result.status == WRITTEN:
             self.summary.written += 1
             self.manifest.record(task.target.name, result.input_hash, result.sha256, result.pages)
+            if result.chart_output:
+                self.manifest.record(result.chart_output, result.input_hash, result.chart_sha256, 0)
         elif result.status == SKIPPED:
             self.summary.skipped += 1
         else:
             self.summary.failed += 1
-            if self.manifest.forget(task.target.name):  # an outdated handout must not print
-                task.target.unlink(missing_ok=True)
+            for target in filter(None, (task.target, task.chart_target)):
+                if self.manifest.forget(target.name):  # an outdated handout must not print
+                    target.unlink(missing_ok=True)
         if result.status != FAILED:
             self.written.append(task.target)
         report.add(result)

@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 
 from careplan import __version__
-from careplan.cli_support import NO_CLINIC_WARNING, CareplanGroup, errors, render_options, warn
+from careplan.cli_support import CareplanGroup, errors, render_options, render_outputs, warn
 from careplan.options import RenderOptions
 
 
@@ -35,7 +35,7 @@ def cli() -> None:
     "-o",
     "--output",
     type=click.Path(allow_dash=True, path_type=Path),
-    help="Output file, or - for standard output (default: <id>.pdf here).",
+    help="Output file, or - for standard output (default: <id>.pdf or <id>.clinician.pdf here).",
 )
 @click.option("--html", "html_only", is_flag=True, help="Write the HTML instead of the PDF.")
 @render_options
@@ -57,27 +57,37 @@ def render(
     from careplan.clinic import load_clinic
     from careplan.formats import FORMATS
     from careplan.inputs import read_records, single_record, to_profile
-    from careplan.output import check_distinct, check_replace, handout_name, id_digest, write_output
-    from careplan.render import render_profile
+    from careplan.output import check_distinct, check_replace, id_digest, write_output
+    from careplan.render import chart_copy as render_chart
+    from careplan.render import language_override, render_profile
 
     records = read_records(profile)
     parsed = to_profile(single_record(records))
     settings = load_clinic(clinic)
     fmt = FORMATS["html" if html_only else "pdf"]
-    output = output or Path.cwd() / handout_name(parsed.profile.id, records.name, fmt.suffix)
-    check_distinct(
-        {"output": output}, {"profile": Path(profile), "clinic file": clinic, "logo": settings.logo}
-    )
-    if str(output) != "-":
-        check_replace(output, owner_id=id_digest(parsed.profile.id), force=force)
+    outputs = render_outputs(parsed.profile, records.name, output, fmt.suffix, options)
+    inputs = {"profile": Path(profile), "clinic file": clinic, "logo": settings.logo}
+    check_distinct(dict(zip(("output", "chart copy"), outputs, strict=False)), inputs)
+    for path in (p for p in outputs if str(p) != "-"):
+        check_replace(path, owner_id=id_digest(parsed.profile.id), force=force)
     document = render_profile(
         parsed.profile, options=options, clinic=settings, fmt=fmt.name, source=records.name
     )
-    warn([*([NO_CLINIC_WARNING] if clinic is None else []), *parsed.warnings, *document.warnings])
-    write_output(output, document.data)
-    where = "standard output" if str(output) == "-" else output
-    pages = f" ({document.pages} pages)" if document.pages else ""
-    click.echo(f"wrote {where}{pages}", err=True)
+    documents = [document]
+    if options.chart_copy:
+        documents.append(
+            render_chart(
+                parsed.profile, options=options, clinic=settings, fmt=fmt.name, source=records.name
+            )
+        )
+    override = language_override(parsed, options)
+    warn([*settings.warnings(document.clinic_values), *parsed.warnings, *document.warnings])
+    warn([override] if override else [])
+    for path, written in zip(outputs, documents, strict=True):
+        write_output(path, written.data)
+        where = "standard output" if str(path) == "-" else path
+        pages = f" ({written.pages} pages)" if written.pages else ""
+        click.echo(f"wrote {where}{pages}", err=True)
 
 
 @cli.command()
@@ -135,10 +145,10 @@ def batch(
           --merge handouts/print-all.pdf
     """
     from careplan.batch import run_batch
+    from careplan.clinic import load_clinic
     from careplan.progress import BatchProgress
 
-    if clinic is None:
-        warn([NO_CLINIC_WARNING])
+    warn(load_clinic(clinic).warnings())
     progress = BatchProgress(sys.stderr)
     summary = run_batch(
         profiles,
@@ -185,9 +195,9 @@ def validate(ctx: click.Context, file: str) -> None:
 
 
 def _register() -> None:
-    from careplan.cli_reference import explain, modules, vocab
+    from careplan.cli_reference import explain, modules, translations, vocab
 
-    for command in (vocab, explain, modules):
+    for command in (vocab, explain, modules, translations):
         cli.add_command(command)
 
 

@@ -16,15 +16,10 @@ from typing import Any, TypeVar
 import click
 
 from careplan.errors import CareplanError, Problem, capped
-from careplan.options import PAPERS, PDF_VARIANTS, RenderOptions, handout_date
+from careplan.model import Profile
+from careplan.options import COPIES, PAPERS, PDF_VARIANTS, RenderOptions, handout_date
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-NO_CLINIC_WARNING = (
-    "NO CLINIC FILE (--clinic): every phone number, the fever threshold and the PRRT day "
-    "counts will print as BLANK LINES. Fill them in by hand, or rerun with "
-    "--clinic clinic.yaml."
-)
 
 
 class CommandError(click.ClickException):
@@ -77,6 +72,19 @@ def errors(problems: Iterable[Problem]) -> None:
         click.echo(f"error: {problem}", err=True)
 
 
+def _language(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """Resolve --language through the vocabulary's language names (español, es_us, ...)."""
+    if value is None:
+        return None
+    from careplan.vocab import load_vocabulary
+
+    field = load_vocabulary().fields["language"]
+    try:
+        return field.resolve(value)
+    except ValueError:  # unknown, or ambiguous
+        raise click.BadParameter(f"allowed: {', '.join(field.ids)}") from None
+
+
 def render_options(func: F) -> F:
     """Add the options ``render`` and ``batch`` share; pass them on as ``options``."""
 
@@ -87,10 +95,33 @@ def render_options(func: F) -> F:
         large_print: bool,
         pdf_variant: str,
         printed_date: dt.datetime | None,
+        allow_pending: bool,
+        copy: str,
+        language: str | None,
+        chart_copy: bool,
         **kwargs: Any,
     ) -> Any:
         date = handout_date(printed_date.date() if printed_date else None)
-        options = RenderOptions(date, paper.lower(), large_print, pdf_variant)
+        if copy.lower() == "clinician" and language not in (None, "en"):
+            raise click.UsageError(
+                "the clinician's copy is in English; for a handout in another language, "
+                "use --chart-copy for its English copy",
+            )
+        if chart_copy and language == "en":
+            raise click.UsageError(
+                "--chart-copy writes the English copy of a handout in another language, "
+                "not of an English one"
+            )
+        options = RenderOptions(
+            date,
+            paper.lower(),
+            large_print,
+            pdf_variant,
+            allow_pending,
+            copy.lower(),
+            language,
+            chart_copy,
+        )
         return func(*args, options=options, **kwargs)
 
     choice = click.Choice
@@ -107,6 +138,25 @@ def render_options(func: F) -> F:
                 default="letter",
                 show_default=True,
                 help="Paper size.",
+            ),
+            click.option(
+                "--copy",
+                type=choice(COPIES, case_sensitive=False),
+                default="patient",
+                show_default=True,
+                help="The patient's copy, or the clinician's (sources, reasons, review status).",
+            ),
+            click.option(
+                "--language",
+                callback=_language,
+                metavar="en|es",
+                help="Print in this language, whatever the profiles say (also: spanish, es_us).",
+            ),
+            click.option(
+                "--chart-copy",
+                is_flag=True,
+                help="Also write <stem>.chart-en.pdf: the English copy of a handout in another "
+                "language, for the chart.",
             ),
             click.option(
                 "--large-print",
@@ -127,6 +177,11 @@ def render_options(func: F) -> F:
                 help="Date printed on the handout, YYYY-MM-DD (default: today).",
             ),
             click.option(
+                "--allow-pending",
+                is_flag=True,
+                help="Also print content still pending clinical review (the nurse is warned).",
+            ),
+            click.option(
                 "--force",
                 is_flag=True,
                 help="Replace an existing file careplan did not make, or made for another id.",
@@ -135,3 +190,28 @@ def render_options(func: F) -> F:
     ):
         wrapper = option(wrapper)
     return wrapper  # type: ignore[return-value]  # click's decorators return the same callable
+
+
+def render_outputs(
+    profile: Profile,
+    source: str,
+    output: Path | None,
+    suffix: str,
+    options: RenderOptions,
+) -> list[Path]:
+    """Name what ``render`` writes: the handout, and with ``--chart-copy`` its English copy
+    beside it (``<stem>.chart-en.pdf``); exit 2 when a chart copy makes no sense."""
+    from careplan.output import CHART_SUFFIX, copy_suffix, handout_name
+
+    path = output or Path.cwd() / handout_name(profile.id, source, copy_suffix(suffix, options))
+    if not options.chart_copy:
+        return [path]
+    if (options.language or profile.language) == "en":
+        raise click.UsageError(
+            "--chart-copy writes the English copy of a handout in another language; "
+            "this handout is in English (see --language)"
+        )
+    if str(path) == "-":
+        raise click.UsageError("--chart-copy writes a second file; give -o a file name")
+    stem = path.name[: -len(suffix)] if path.name.endswith(suffix) else path.stem
+    return [path, path.with_name(f"{stem}{CHART_SUFFIX}{suffix}")]

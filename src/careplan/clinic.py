@@ -1,12 +1,17 @@
 """The clinic file (``--clinic clinic.yaml``): phone numbers, thresholds and day counts.
 
-Every key is optional; a missing value prints as a labelled blank line for the nurse to fill
-in by hand. The logo must be an image inside the clinic file's own folder.
+Every key is optional. The emergency number, the fever threshold and the low blood-sugar
+reading have safe US defaults (the nurse is told which were used); the care-team numbers have
+none, and print as lines to write on with a box on page 1 asking the nurse to fill them in;
+other missing values print as labelled lines to write on. These names are also the only
+``{placeholders}`` content may use. The logo must be an image inside the clinic file's folder.
 """
 
 from __future__ import annotations
 
 import difflib
+import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,9 +28,19 @@ TEXT_KEYS = (
     "nurse_name",
     "dietitian_phone",
     "fever_threshold",
+    "glucose_low",
+    "glucose_high",
 )
+DEFAULTS = {
+    "emergency_number": "911",
+    "fever_threshold": "100.4 °F (38 °C)",
+    "glucose_low": "70 mg/dL (3.9 mmol/L)",
+}
+CARE_TEAM_NUMBERS = ("phone", "after_hours_phone")
 PRRT_MEASURES = ("toilet", "shower", "laundry", "close_contact", "children_pregnancy")
-ALL_KEYS = (*TEXT_KEYS, "prrt_precaution_days", "logo")
+PLACEHOLDERS = frozenset({*TEXT_KEYS, *(f"prrt_days_{m}" for m in PRRT_MEASURES)})
+ALL_KEYS = (*TEXT_KEYS, "prrt_precaution_days", "logo", "signed_off")
+SHA256 = re.compile(r"[0-9a-f]{64}")
 LOGO_TYPES = {b"\x89PNG\r\n\x1a\n": "image/png", b"\xff\xd8\xff": "image/jpeg"}
 MAX_TEXT = 120
 MAX_DAYS = 365
@@ -41,10 +56,54 @@ class Clinic:
     values: dict[str, str] = field(default_factory=dict)
     logo: Path | None = None
     source: str | None = None
+    signed_off: dict[str, str] = field(default_factory=dict)  # module id -> its file's SHA-256
 
     def get(self, name: str) -> str | None:
-        """Return a placeholder value, or None when the clinic has not set it."""
-        return self.values.get(name)
+        """Return a placeholder's value: the clinic's, else the default, else None."""
+        return self.values.get(name) or DEFAULTS.get(name)
+
+    @property
+    def defaults_used(self) -> tuple[str, ...]:
+        """Return the names printed with careplan's default rather than the clinic's value."""
+        return tuple(name for name in DEFAULTS if name not in self.values)
+
+    @property
+    def missing_numbers(self) -> bool:
+        """Tell whether a care-team number is missing (the nurse must write it in)."""
+        return any(name not in self.values for name in CARE_TEAM_NUMBERS)
+
+    def warnings(self, printed: Collection[str] | None = None) -> list[str]:
+        """Return what the nurse should know before handing a handout over.
+
+        ``printed`` names the clinic values a handout printed; without it (a batch, before
+        any handout is made) every default the clinic file leaves to careplan is listed.
+        """
+        where = self.source or "no clinic file (--clinic)"
+        out = []
+        defaults = [n for n in self.defaults_used if printed is None or n in printed]
+        if defaults:
+            used = "; ".join(f"{n.replace('_', ' ')} {DEFAULTS[n]}" for n in defaults)
+            verb = "uses" if printed is not None else "may use"
+            out.append(f"{where}: the handout {verb} careplan's defaults for {used}")
+        if self.missing_numbers:
+            out.append(
+                f"{where}: no care-team phone numbers; write them in the box on page 1 "
+                "before giving the handout"
+            )
+        blanks = sorted(
+            n
+            for n in (printed or ())
+            if self.get(n) is None
+            and n not in CARE_TEAM_NUMBERS
+            and n != "clinic_name"
+            and not n.startswith("prrt_days")  # those read "the number of days your team tells you"
+        )
+        if blanks:
+            out.append(
+                f"{where}: printed as lines to write on: "
+                + ", ".join(n.replace("_", " ") for n in blanks)
+            )
+        return out
 
 
 def _days(value: Any) -> int | None:
@@ -66,6 +125,7 @@ def parse_clinic(data: Any, path: Path) -> Clinic:
     if not isinstance(data, dict):
         raise ClinicError([Problem(source, None, "must be a mapping of keys to values")])
     values: dict[str, str] = {}
+    signed_off: dict[str, str] = {}
     logo = None
     for key, value in data.items():
         key = str(key)
@@ -88,13 +148,34 @@ def parse_clinic(data: Any, path: Path) -> Clinic:
             values[key] = text
         elif key == "prrt_precaution_days":
             problems.extend(_prrt_days(value, values, source))
+        elif key == "signed_off":
+            problems.extend(_signed_off(value, signed_off, source))
         else:
             logo, problem = _logo(value, path)
             if problem:
                 problems.append(Problem(source, "logo", problem))
     if problems:
         raise ClinicError(problems)
-    return Clinic(values=values, logo=logo, source=source)
+    return Clinic(values=values, logo=logo, source=source, signed_off=signed_off)
+
+
+def _signed_off(value: Any, signed_off: dict[str, str], source: str) -> list[Problem]:
+    """Read ``signed_off: {module id: sha256}`` (the hashes ``careplan modules --json`` shows)."""
+    if not isinstance(value, dict):
+        return [Problem(source, "signed_off", "needs a mapping of module ids to their sha256")]
+    problems = []
+    for module_id, digest in value.items():
+        if not isinstance(digest, str) or not SHA256.fullmatch(digest.strip()):
+            problems.append(
+                Problem(
+                    source,
+                    f"signed_off.{module_id}",
+                    "needs the module's 64-character sha256, as 'careplan modules --json' shows it",
+                )
+            )
+        else:
+            signed_off[str(module_id)] = digest.strip()
+    return problems
 
 
 def _prrt_days(value: Any, values: dict[str, str], source: str) -> list[Problem]:

@@ -69,6 +69,10 @@ class ContentError(CareplanError):
     """Raised when the content library itself is broken (a developer or reviewer error)."""
 
 
+class PendingContent(CareplanError):
+    """Raised when a handout would print content still pending clinical review."""
+
+
 class RenderError(CareplanError):
     """Raised when a handout cannot be turned into HTML or PDF."""
 

@@ -1,32 +1,68 @@
 """Turn a ``Plan`` into HTML with one strict, autoescaping Jinja2 environment.
 
 Profile text (name, notes) only ever reaches element content, where autoescaping makes it
-inert: it is never placed in a URL, an attribute that loads something, or CSS.
+inert: it is never placed in a URL, an attribute that loads something, or CSS. This module
+also lays out what depends on print mode: the call box in parts (large print), wallet cards
+sized to a bank card, and the drawings with their words.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable
+import textwrap
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError
 from markupsafe import Markup, escape
 
-from careplan.clinic import Clinic
+from careplan.clinic import PRRT_MEASURES, Clinic
 from careplan.errors import RenderError
 from careplan.library import PLACEHOLDER, Library
 from careplan.options import RenderOptions
-from careplan.plan import Plan
+from careplan.plan import Line, Plan, SelectedFigure, SignLine
 from careplan.resources import handout_dir
+from careplan.vocab import load_vocabulary
 
 NOTE_LINES = 4
 NOTE_LINES_LARGE = 6
-FRONT_PAGE_SIGNS = 14  # a call box with more signs than this opens page 2 instead
-LOG_SHARED_ROWS = 7  # rows per diary table when two share a page
+LARGE_LOG_ENTRIES = 2  # entries per diary in large print (copy the page for more)
 RUNNING_NAME = 32  # characters of the name in the page header; longer names end in "…"
+# Large print: how much of a page the signs of one call-box part may fill, in lines of 18 pt
+# text (the heading, both numbers and the group headings take the rest), and how many
+# characters fit on a line 6 inches wide.
+CALL_PART_LINES = 11.0
+LARGE_LINE_CHARS = 36
+# Normal print: the call box goes before the plan at a glance when the estimate of page 1
+# stays within this many points (US Letter holds 690 under its margins).
+PAGE_ONE_POINTS = 660
+# A wallet card face (3.37 x 2.13 in) holds this many 12 pt lines of this many characters
+# under its title.
+CARD_LINES = 7
+CARD_LINE_CHARS = 38
+# The large-print alert card (half letter, 18 pt) holds this many lines of this many characters
+# besides the name and numbers; more lines make another card.
+ALERT_LINES = 10
+ALERT_LINE_CHARS = 24
+# The page footer sits in the bottom margin, which the stylesheets size for two lines; a longer
+# footer (a copy's mark, another language's words) gets a taller margin, never a smaller type.
+FOOTER_LINE_CHARS = 66  # normal print, 12 pt
+FOOTER_LINE_CHARS_LARGE = 38  # large print, 18 pt bold
+FOOTER_LINE_MM = 5.6
+FOOTER_LINE_MM_LARGE = 9.6
+BOTTOM_MARGIN_MM = 19.0  # handout.css
+BOTTOM_MARGIN_MM_LARGE = 33.0  # large-print.css (1.3 in)
+
+
+@dataclass(frozen=True)
+class CallPart:
+    """One page of the call box: the emergency signs and the care-team signs on it."""
+
+    emergency: tuple[SignLine, ...]
+    team: tuple[SignLine, ...]
 
 
 def running_name(name: str | None) -> str:
@@ -36,10 +72,81 @@ def running_name(name: str | None) -> str:
     return name[: RUNNING_NAME - 1].rstrip() + "…"
 
 
+def call_box_parts(signs: Sequence[SignLine], large_print: bool) -> list[CallPart]:
+    """Split the call box into pages (large print only), never inside a sign."""
+    if not large_print:
+        return [_part(list(signs))]
+    parts: list[list[SignLine]] = [[]]
+    used = 0.0
+    for sign in signs:
+        cost = len(textwrap.wrap(sign.text, LARGE_LINE_CHARS)) + 0.35  # and the space after it
+        if parts[-1] and used + cost > CALL_PART_LINES:
+            parts.append([])
+            used = 0.0
+        parts[-1].append(sign)
+        used += cost
+    return [_part(p) for p in parts]
+
+
+def box_fits_page_one(
+    signs: Sequence[SignLine],
+    large_print: bool,
+    *,
+    title: str,
+    key_points: Sequence[Line],
+    missing_numbers: bool,
+) -> bool:
+    """Estimate whether the call box fits on page 1 under "things to remember" (normal print).
+
+    Then it goes before the plan at a glance; otherwise after it, at the top of page 2. The
+    numbers print on page 1 either way, so a wrong guess costs only space, never the numbers.
+    """
+    if large_print:
+        return False
+    used = 60 + 27 * len(textwrap.wrap(title, 30)) + 25 + 55  # masthead, map, numbers
+    used += 160 if missing_numbers else 0  # the box asking the nurse to write them in
+    used += 45 + 17 * sum(len(textwrap.wrap(p.text, 56)) for p in key_points)
+    used += 35 + 50 + 45  # call-box heading, its numbers, the note at its foot
+    for group in (
+        [s for s in signs if s.level == "emergency"],
+        [s for s in signs if s.level != "emergency"],
+    ):
+        column = group[: (len(group) + 1) // 2]  # the first, longer column of two
+        used += 30 + sum(16 * len(textwrap.wrap(s.text, 34)) + 5 for s in column)
+    return used <= PAGE_ONE_POINTS
+
+
+def _part(signs: list[SignLine]) -> CallPart:
+    emergency = tuple(s for s in signs if s.level == "emergency")
+    return CallPart(emergency, tuple(s for s in signs if s.level != "emergency"))
+
+
+def wallet_cards(
+    lines: Sequence[Line], card_lines: int = CARD_LINES, line_chars: int = CARD_LINE_CHARS
+) -> list[list[Line]]:
+    """Share the wallet lines over as many cards as they need (usually one)."""
+    cards: list[list[Line]] = []
+    used = card_lines
+    for line in lines:
+        cost = len(textwrap.wrap(line.text, line_chars))
+        if used + cost > card_lines:
+            cards.append([])
+            used = 0
+        cards[-1].append(line)
+        used += cost
+    return cards
+
+
+def prrt_days(clinic: Clinic) -> dict[str, int]:
+    """Return the clinic's PRRT home-safety day counts, by measure (empty when not given)."""
+    days = {m: clinic.get(f"prrt_days_{m}") for m in PRRT_MEASURES}
+    return {m: int(d) for m, d in days.items() if d}
+
+
 @cache
 def environment() -> Environment:
     """Build the Jinja2 environment once per process."""
-    env = Environment(
+    return Environment(
         loader=FileSystemLoader(handout_dir()),
         autoescape=True,
         undefined=StrictUndefined,
@@ -47,16 +154,39 @@ def environment() -> Environment:
         lstrip_blocks=True,
         auto_reload=False,
     )
-    return env
 
 
-def _filler(clinic: Clinic, ui: dict[str, Any]) -> Callable[[str], Markup]:
+class _ClinicReader:
+    """The clinic as the template reads it, noting each value the handout prints."""
+
+    def __init__(self, clinic: Clinic, used: set[str]) -> None:
+        self.clinic = clinic
+        self.used = used
+        self.missing_numbers = clinic.missing_numbers
+        self.logo = clinic.logo
+
+    def get(self, name: str) -> str | None:
+        self.used.add(name)
+        return self.clinic.get(name)
+
+
+def _filler(clinic: Clinic | _ClinicReader, ui: dict[str, Any]) -> Callable[[object], Markup]:
     """Return a filter that escapes text, then fills clinic placeholders or blank lines.
 
-    A missing value prints as a line to write on, followed by its label in brackets.
+    A missing PRRT day count reads "the number of days your team tells you" (never a default
+    number); any other missing value prints as a line to write on, with its label in brackets.
     """
 
-    def fill(text: str) -> Markup:
+    # "{prrt_days_toilet} days" with no count from the clinic reads "the number of days your team
+    # tells you" (the unit word is the language's own, from ui.yaml).
+    prrt_days = re.compile(r"\{(prrt_days_[a-z_]+)\} " + re.escape(ui["prrt_days_unit"]))
+
+    def fill(item: object) -> Markup:
+        text = str(getattr(item, "text", item))  # a printed Line, or plain text
+        text = prrt_days.sub(
+            lambda m: m.group(0) if clinic.get(m.group(1)) else ui["prrt_days_unknown"], text
+        )
+
         def replace(match: re.Match[str]) -> str:
             name = match.group(1)
             value = clinic.get(name)
@@ -75,16 +205,57 @@ def _filler(clinic: Clinic, ui: dict[str, Any]) -> Callable[[str], Markup]:
     return fill
 
 
-def _fielder(clinic: Clinic) -> Callable[[str], Markup]:
+def _fielder(clinic: Clinic | _ClinicReader, css: str = "filled") -> Callable[[str], Markup]:
     """Return a filter for a value after its own label: the clinic's value or a line to write on."""
 
     def field(name: str) -> Markup:
         value = clinic.get(name)
         if value is not None:
-            return Markup('<span class="filled">{}</span>').format(value)
+            return Markup('<span class="{}">{}</span>').format(css, value)
         return Markup('<span class="write-line"></span>')
 
     return field
+
+
+def _drawer(clinic: Clinic | _ClinicReader) -> Callable[[SelectedFigure], Markup]:
+    """Return a function that inlines a drawing with its words filled in and escaped."""
+
+    def drawing(figure: SelectedFigure) -> Markup:
+        def word(match: re.Match[str]) -> str:
+            name = match.group(1)
+            return str(escape(figure.labels.get(name) or clinic.get(name) or ""))
+
+        svg = PLACEHOLDER.sub(word, figure.svg.strip())
+        opening = svg.index(">") + 1
+        title = Markup("<title>{}</title>").format(PLACEHOLDER.sub(word, figure.alt))
+        # Our own SVG (checked when the library loads), with its words escaped above.
+        return Markup(svg[:opening]) + title + Markup(svg[opening:])  # noqa: S704
+
+    return drawing
+
+
+def footer_bottom_margin(meta: str, disclaimer: str, large_print: bool) -> float | None:
+    """Return the bottom margin (mm) a footer of more than two lines needs, else None.
+
+    Large print prints the disclaimer once under the title, so only ``meta`` counts there."""
+    chars = FOOTER_LINE_CHARS_LARGE if large_print else FOOTER_LINE_CHARS
+    texts = [meta] if large_print else [meta, disclaimer]
+    lines = sum(len(textwrap.wrap(text, chars)) for text in texts)
+    if lines <= 2:
+        return None
+    base, step = (
+        (BOTTOM_MARGIN_MM_LARGE, FOOTER_LINE_MM_LARGE)
+        if large_print
+        else (BOTTOM_MARGIN_MM, FOOTER_LINE_MM)
+    )
+    return base + step * (lines - 2)
+
+
+def chart_language(language: str | None) -> str | None:
+    """Return the English name of the language a chart copy's handout is in."""
+    if language is None:
+        return None
+    return load_vocabulary().fields["language"].label(language, "en")
 
 
 def css_string(text: str) -> str:
@@ -102,14 +273,26 @@ def page_number_css(ui: dict[str, Any]) -> str:
 
 
 def render_html(
-    plan: Plan, library: Library, clinic: Clinic, options: RenderOptions, *, id_digest: str
+    plan: Plan,
+    library: Library,
+    clinic: Clinic,
+    options: RenderOptions,
+    *,
+    id_digest: str,
+    figures_shown: frozenset[str] = frozenset(),
+    used: set[str] | None = None,
+    translation_pending: bool = False,
 ) -> str:
     """Render the handout's HTML; ``options`` are the effective ones (see ``render_profile``).
 
     ``id_digest`` (a hash of the profile's id, never the id) is recorded in the document, so
     that a later render can tell whether a file holds a handout for the same patient.
+    ``figures_shown`` are the plan's figures that may print (reviewed, signed off or allowed).
+    ``used`` collects the names of the clinic values the handout printed (or left blank).
+    ``translation_pending`` marks page 1 and every footer: the words await a translator's review.
     """
     ui = library.ui[plan.language]
+    reader = _ClinicReader(clinic, used if used is not None else set())
     large_print = options.large_print
 
     def long_date(date: dt.date) -> str:
@@ -117,26 +300,55 @@ def render_html(
             day=date.day, month=ui["months"][date.month - 1], year=date.year
         )
 
+    chart_of = chart_language(options.chart_of)
+    marks = [
+        *([ui["translation_pending"]] if translation_pending else []),
+        *([str(ui["chart_copy"]).replace("{language}", chart_of)] if chart_of else []),
+        *([ui["clinician_copy"]] if options.copy == "clinician" else []),
+    ]
+    made_on = f"{ui['prepared_on']} {long_date(options.date)}"
+    meta = " · ".join([*marks, f"{ui['content_version']} {plan.content_version}", made_on])
     template = environment().get_template("handout.html.j2")
     try:
         return template.render(
             plan=plan,
             ui=ui,
-            fill=_filler(clinic, ui),
-            field=_fielder(clinic),
+            copy=options.copy,
+            translation_pending=translation_pending,
+            chart_of=chart_of,
+            footer_margin=footer_bottom_margin(meta, ui["footer_disclaimer"], large_print),
+            fill=_filler(reader, ui),
+            field=_fielder(reader),
+            number=_fielder(reader, "number"),
+            drawing=_drawer(reader),
             patient_name=plan.patient_name,
             running_name=running_name(plan.patient_name),
             id_digest=id_digest,
             notes=plan.notes,
-            clinic=clinic,
+            clinic=reader,
             logo_url=clinic.logo.as_uri() if clinic.logo else None,
             large_print=large_print,
             paper=options.paper,
             made_on=long_date(options.date),
             long_date=long_date,
-            front_page_signs=FRONT_PAGE_SIGNS,
+            key_points_heading=ui["key_points_heading"][len(plan.key_points) - 1]
+            if plan.key_points
+            else "",
+            call_box=call_box_parts(plan.signs, large_print),
+            box_first=box_fits_page_one(
+                plan.signs,
+                large_print,
+                title=plan.title,
+                key_points=plan.key_points,
+                missing_numbers=clinic.missing_numbers,
+            ),
+            wallet_cards=wallet_cards(plan.wallet_card),
+            alert_cards=wallet_cards(plan.wallet_card, ALERT_LINES, ALERT_LINE_CHARS),
+            figures_shown=figures_shown,
+            prrt_days=prrt_days(clinic),
+            sources=library.sources,
             note_lines=NOTE_LINES_LARGE if large_print else NOTE_LINES,
-            log_shared_rows=LOG_SHARED_ROWS,
+            large_log_entries=LARGE_LOG_ENTRIES,
         )
     except TemplateError as error:  # a bug in careplan's templates, never in the profile
         where = getattr(error, "name", None) or "handout template"

@@ -12,44 +12,32 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import re
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+from careplan.clinic import PLACEHOLDERS
 from careplan.errors import ContentError, Problem
 from careplan.resources import CONTENT_DIR
 from careplan.rules import Rule, RuleSyntaxError, compile_rule
+from careplan.translations import Translation, WordDict, i18n_path, read_translation
 from careplan.vocab import Vocabulary, load_vocabulary
 from careplan.yamlio import read_yaml
 
-SECTIONS = ("about", "syndrome", "treatment", "nutrition", "safety", "support")
+SECTIONS = ("about", "syndrome", "treatment", "safety", "nutrition", "support")
 SIGN_LEVELS = ("emergency", "call")
 REVIEW_STATUSES = ("reviewed", "pending")
 SOURCE_KINDS = ("original", "mirror", "aggregator")
-PLACEHOLDERS = frozenset(
-    {
-        "fever_threshold",
-        "phone",
-        "after_hours_phone",
-        "emergency_number",
-        "dietitian_phone",
-        "clinic_name",
-        "nurse_name",
-        "prrt_days_toilet",
-        "prrt_days_shower",
-        "prrt_days_laundry",
-        "prrt_days_close_contact",
-        "prrt_days_children_pregnancy",
-    }
-)
+FIGURE_KINDS = ("drawing", "prrt_calendar")
 PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 ITEM_ID = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 ITEM_LISTS = ("key_points", "intro", "side_effects", "self_care", "questions", "wallet_card")
 ITEM_KEYS = frozenset({"id", "text", "when", "sources", "tags", "general"})
-BLOCK_KEYS = frozenset({"id", "heading", "when", "sources", "paragraphs", "bullets"})
+BLOCK_KEYS = frozenset({"id", "heading", "when", "sources", "paragraphs", "bullets", "steps"})
 MODULE_REQUIRED = (
     "id",
     "section",
@@ -91,6 +79,7 @@ class Block:
     bullets: tuple[Item, ...] = ()
     when: Rule | None = None
     sources: tuple[str, ...] = ()
+    steps: bool = False  # the bullets are steps to follow in order: printed numbered
 
 
 @dataclass(frozen=True)
@@ -160,6 +149,7 @@ class Sign:
     order: int
     sources: tuple[str, ...]
     text: dict[str, str]
+    replaces: tuple[str, ...] = ()  # signs it stands in for when both would print
 
 
 @dataclass(frozen=True)
@@ -177,12 +167,14 @@ class Source:
 
 @dataclass(frozen=True)
 class GlossaryEntry:
-    """A term printed only when one of its ``match`` phrases is in the handout."""
+    """A term printed only when one of its ``match`` phrases is in the handout, and none of
+    the modules that define it where it is first used (``defined_in``) prints."""
 
     id: str
     term: dict[str, str]
     match: dict[str, tuple[str, ...]]
     definition: dict[str, str]
+    defined_in: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -195,6 +187,25 @@ class LogPage:
     how_to: dict[str, str]
     columns: dict[str, tuple[str, ...]]
     rows: int
+    checks: tuple[int, ...] = ()  # columns (from 1) whose cells are boxes to check
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A drawing printed inside a module; its words come per language, like text."""
+
+    id: str
+    kind: str  # drawing (an SVG) or prrt_calendar (tick boxes from the clinic's day counts)
+    svg: str  # the drawing, with {fig_...} label placeholders and no words of its own
+    modules: tuple[str, ...]  # printed in the first of these the handout prints
+    when: Rule | None
+    width: str
+    review_status: str
+    sources: tuple[str, ...]
+    labels: dict[str, dict[str, str]]  # language -> label id -> words
+    alt: dict[str, str]
+    caption: dict[str, str]
+    sha256: str
 
 
 @dataclass(frozen=True)
@@ -205,6 +216,20 @@ class Conflict:
     when: Rule
     forbid: frozenset[str]
     why: str
+
+
+@dataclass(frozen=True)
+class PlainWord:
+    """A word list entry: words a patient would stumble on, and what to say instead."""
+
+    avoid: str
+    use: str
+    why: str
+
+    def found_in(self, text: str) -> bool:
+        """Say whether ``avoid`` is in ``text`` as a whole word or phrase, in any case."""
+        phrase = r"\s+".join(re.escape(w) for w in self.avoid.split())
+        return re.search(rf"(?<![\w-]){phrase}(?![\w-])", text, re.IGNORECASE) is not None
 
 
 @dataclass(frozen=True)
@@ -224,6 +249,7 @@ class Library:
     digest: str
     languages: tuple[str, ...]
     sections: dict[str, dict[str, str]]
+    sections_with_questions: frozenset[str]
     ui: dict[str, dict[str, Any]]
     modules: tuple[Module, ...]
     signs: dict[str, Sign]
@@ -234,6 +260,18 @@ class Library:
     tags: dict[str, str]
     conflicts: tuple[Conflict, ...]
     checks: tuple[Check, ...]
+    figures: dict[str, Figure]
+    word_list: dict[str, tuple[PlainWord, ...]] = field(default_factory=dict)  # per language
+    # language -> English file (relative to content/) -> where its translation stands
+    translations: dict[str, dict[str, Translation]] = field(default_factory=dict)
+    english_words: dict[str, WordDict] = field(default_factory=dict)  # what a language covers
+    # language -> source key -> its edition in that language (content/i18n/LANG/sources.yaml);
+    # a handout in another language cites only these
+    editions: dict[str, dict[str, Source]] = field(default_factory=dict)
+
+    def sources_in(self, language: str) -> dict[str, Source]:
+        """Return the sources a handout in ``language`` may cite, by key."""
+        return self.sources if language == "en" else self.editions.get(language, {})
 
     def strings(self, language: str = "en") -> Iterator[tuple[str, str]]:
         """Yield (where, text) for every string a patient can read, in one language."""
@@ -246,6 +284,11 @@ class Library:
                 yield f"{m.path}:{item.id}", item.text
         for sign in self.signs.values():
             yield f"signs.yaml:{sign.id}", sign.text[language]
+        for figure in self.figures.values():
+            yield f"figures.yaml:{figure.id}", figure.alt[language]
+            yield f"figures.yaml:{figure.id}", figure.caption[language]
+            for words in figure.labels[language].values():
+                yield f"figures.yaml:{figure.id}", words
         for entry in self.glossary:
             yield (
                 f"glossary.yaml:{entry.id}",
@@ -271,18 +314,98 @@ def _ui_strings(node: Any, prefix: str = "") -> Iterator[tuple[str, str]]:
             yield from _ui_strings(value, f"{prefix}[{n}]")
 
 
+def module_words(text: ModuleText) -> WordDict:
+    """Return a module's words by id: its title, block headings and items."""
+    words: WordDict = {"title": text.title}
+    for block in text.blocks:
+        words[block.id] = block.heading
+    words.update((item.id, item.text) for item in text.items())
+    return words
+
+
+def translate_module(text: ModuleText, words: Mapping[str, Any]) -> ModuleText:
+    """Return ``text`` with another language's words and the same rules."""
+
+    def items(values: tuple[Item, ...]) -> tuple[Item, ...]:
+        return tuple(replace(i, text=words[i.id]) for i in values)
+
+    blocks = tuple(
+        replace(b, heading=words[b.id], paragraphs=items(b.paragraphs), bullets=items(b.bullets))
+        for b in text.blocks
+    )
+    lists = {key: items(getattr(text, key)) for key in ITEM_LISTS}
+    return ModuleText(title=words["title"], blocks=blocks, **lists)
+
+
+def flat_words(node: Any, prefix: str = "") -> WordDict:
+    """Flatten ui.yaml into dotted keys; a list of strings stays one entry. An empty string
+    (a phrase some values leave out) has nothing to translate and gets no key."""
+    if isinstance(node, str):
+        return {prefix: node} if node else {}
+    if isinstance(node, list) and all(isinstance(v, str) for v in node):
+        return {prefix: tuple(node)}
+    out: WordDict = {}
+    if isinstance(node, dict):
+        for key, value in node.items():
+            out.update(flat_words(value, f"{prefix}.{key}" if prefix else str(key)))
+    return out
+
+
+def unflat_words(english: Any, words: Mapping[str, Any], prefix: str = "") -> Any:
+    """Rebuild ui.yaml's shape from dotted keys (the inverse of ``flat_words``)."""
+    if isinstance(english, str):
+        return words[prefix] if english else english
+    if isinstance(english, list) and all(isinstance(v, str) for v in english):
+        return list(words[prefix])
+    if isinstance(english, dict):
+        return {
+            k: unflat_words(v, words, f"{prefix}.{k}" if prefix else str(k))
+            for k, v in english.items()
+        }
+    return english
+
+
+class _Named(Mapping[str, Rule]):
+    """The named conditions as compile_rule sees them: compiled the first time one is used."""
+
+    def __init__(self, raw: dict[str, Any], compile_named: Callable[[str], Rule | None]) -> None:
+        self.raw = raw
+        self.compile_named = compile_named
+
+    def __getitem__(self, name: str) -> Rule:
+        rule = self.compile_named(name)
+        if rule is None:
+            raise KeyError(name)
+        return rule
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.raw
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.raw)
+
+    def __len__(self) -> int:
+        return len(self.raw)
+
+
+def yaml_dump(spec: Any) -> str:
+    """Return a stable text of a YAML value (for hashing what a sign-off covers)."""
+    return json.dumps(spec, sort_keys=True, default=str)
+
+
 class _Loader:
     """Builds a Library, collecting every problem found."""
 
-    def __init__(self, root: Path, vocab: Vocabulary) -> None:
+    def __init__(self, root: Path, vocab: Vocabulary, *, english_only: bool = False) -> None:
         self.root = root
         self.vocab = vocab
-        self.languages = tuple(vocab.fields["language"].ids)
+        self.languages = ("en",) if english_only else tuple(vocab.fields["language"].ids)
         self.problems: list[Problem] = []
         self.hasher = hashlib.sha256()
         self.conditions: dict[str, Rule] = {}
         self.tags: dict[str, str] = {}
         self.sources: dict[str, Source] = {}
+        self.placeholders = PLACEHOLDERS | set(vocab.profile_words)
 
     def where(self, path: Path) -> str:
         return str(path.relative_to(self.root.parent))
@@ -308,12 +431,9 @@ class _Loader:
             self.error(path, where, "needs non-empty text")
             return ""
         for name in PLACEHOLDER.findall(text):
-            if name not in PLACEHOLDERS:
-                self.error(
-                    path,
-                    where,
-                    f"unknown placeholder {{{name}}}; allowed: {', '.join(sorted(PLACEHOLDERS))}",
-                )
+            if name not in self.placeholders:
+                allowed = ", ".join(sorted(self.placeholders))
+                self.error(path, where, f"unknown placeholder {{{name}}}; allowed: {allowed}")
         if text.count("{") != text.count("}"):
             self.error(path, where, "unbalanced braces")
         return " ".join(text.split())
@@ -395,6 +515,7 @@ class _Loader:
             bullets=self.items(path, f"{where}.bullets", raw.get("bullets"), ids),
             when=self.rule(path, f"{where}.when", raw["when"]) if "when" in raw else None,
             sources=self.keys(path, f"{where}.sources", raw.get("sources"), self.sources, "source"),
+            steps=raw.get("steps") is True,
         )
 
     def refs(self, path: Path, key: str, values: Any, known: Mapping[str, Any]) -> tuple[Ref, ...]:
@@ -508,7 +629,11 @@ class _Loader:
                     path, f"{spot}.sources", spec.get("sources"), self.sources, "source"
                 ),
                 text={"en": self.check_text(path, f"{spot}.text", spec.get("text"))},
+                replaces=tuple(str(r) for r in spec.get("replaces") or ()),
             )
+        for sign in out.values():
+            for other in set(sign.replaces) - set(out):
+                self.error(path, f"{sign.id}.replaces", f"unknown sign {other!r}")
         return out
 
     def source_register(self) -> dict[str, Source]:
@@ -549,6 +674,7 @@ class _Loader:
                     {"en": term},
                     {"en": tuple(str(m) for m in match if m)},
                     {"en": self.check_text(path, f"{entry_id}.definition", spec.get("definition"))},
+                    tuple(str(m) for m in spec.get("defined_in") or ()),
                 )
             )
         return tuple(sorted(out, key=lambda e: e.term["en"].casefold()))
@@ -569,19 +695,41 @@ class _Loader:
                 {"en": self.check_text(path, f"{log_id}.how_to", spec.get("how_to"))},
                 {"en": tuple(str(c) for c in columns)},
                 int(spec.get("rows", 10)),
+                tuple(int(c) for c in spec.get("checks") or ()),
             )
         return out
 
     def named_conditions(self) -> None:
-        """Compile ``conditions.yaml`` in order: a condition may use the ones above it."""
+        """Compile ``conditions.yaml``: a condition may use others, in any order, but no cycle."""
         path = self.root / "conditions.yaml"
-        for name, spec in (self.read(path, optional=True) or {}).items():
+        raw = self.read(path, optional=True) or {}
+        compiling: list[str] = []
+
+        def compile_named(name: str) -> Rule | None:
+            if name in self.conditions:
+                return self.conditions[name]
+            if name in compiling:
+                cycle = " -> ".join([*compiling, name])
+                raise RuleSyntaxError(f"conditions refer to each other in a circle: {cycle}")
+            spec = raw.get(name)
+            if not isinstance(spec, dict) or set(spec) != {"why", "rule"}:
+                return None
+            compiling.append(name)
+            try:
+                rule = compile_rule(spec["rule"], self.vocab, _Named(raw, compile_named))
+            finally:
+                compiling.pop()
+            self.conditions[name] = rule
+            return rule
+
+        for name, spec in raw.items():
             if not isinstance(spec, dict) or set(spec) != {"why", "rule"}:
                 self.error(path, str(name), "a condition is a mapping {why, rule}")
                 continue
-            rule = self.rule(path, f"{name}.rule", spec["rule"])
-            if rule is not None:
-                self.conditions[str(name)] = rule
+            try:
+                compile_named(str(name))
+            except RuleSyntaxError as error:
+                self.error(path, f"{name}.rule", str(error))
 
     def tag_register(self) -> None:
         path = self.root / "tags.yaml"
@@ -602,6 +750,20 @@ class _Loader:
                 out.append(Conflict(str(spec["id"]), rule, frozenset(forbid), str(spec["why"])))
         return tuple(out)
 
+    def word_list(self) -> tuple[PlainWord, ...]:
+        path = self.root / "wordlist.yaml"
+        out: dict[str, PlainWord] = {}
+        for n, spec in enumerate(self.read(path) or [], 1):
+            if not isinstance(spec, dict) or not all(
+                isinstance(spec.get(k), str) and spec[k].strip() for k in ("avoid", "use", "why")
+            ):
+                self.error(path, f"entry {n}", "needs avoid, use and why")
+            elif spec["avoid"].casefold() in out:
+                self.error(path, f"entry {n}", f"{spec['avoid']!r} is listed twice")
+            else:
+                out[spec["avoid"].casefold()] = PlainWord(spec["avoid"], spec["use"], spec["why"])
+        return tuple(out.values())
+
     def checks(self) -> tuple[Check, ...]:
         path = self.root / "checks.yaml"
         out = []
@@ -614,6 +776,197 @@ class _Loader:
             if rule is not None:
                 out.append(Check(str(spec["id"]), rule, self.check_text(path, spot, spec["text"])))
         return tuple(out)
+
+    def figures(self, modules: set[str]) -> dict[str, Figure]:
+        path = self.root / "figures.yaml"
+        out = {}
+        for figure_id, spec in (self.read(path, optional=True) or {}).items():
+            where = str(figure_id)
+            spec = spec if isinstance(spec, dict) else {}
+            unknown = set(spec) - {
+                "kind",
+                "file",
+                "modules",
+                "when",
+                "width",
+                "review_status",
+                "sources",
+                "labels",
+                "alt",
+                "caption",
+            }
+            if unknown:
+                self.error(path, where, f"unknown key(s) {', '.join(sorted(map(str, unknown)))}")
+            kind = str(spec.get("kind", "drawing"))
+            if kind not in FIGURE_KINDS:
+                self.error(path, f"{where}.kind", f"must be one of {', '.join(FIGURE_KINDS)}")
+            svg = ""
+            if kind == "drawing":
+                svg_path = self.root / "figures" / str(spec.get("file", ""))
+                if not svg_path.is_file():
+                    self.error(path, f"{where}.file", "needs an SVG file in content/figures/")
+                    continue
+                svg = svg_path.read_text(encoding="utf-8")
+                self.check_svg(path, where, svg)
+            self.hasher.update(svg.encode() + b"\0")
+            labels = {
+                str(k): self.check_text(path, f"{where}.labels.{k}", v)
+                for k, v in (spec.get("labels") or {}).items()
+            }
+            for name in set(PLACEHOLDER.findall(svg)) - set(labels) - PLACEHOLDERS:
+                self.error(
+                    path, f"{where}.file", f"the drawing uses {{{name}}}, which has no label"
+                )
+            in_modules = [str(m) for m in spec.get("modules") or []]
+            for module_id in set(in_modules) - modules:
+                self.error(path, f"{where}.modules", f"unknown module {module_id!r}")
+            if spec.get("width") not in ("narrow", "wide"):
+                self.error(path, f"{where}.width", "must be narrow or wide")
+            if spec.get("review_status") not in REVIEW_STATUSES:
+                self.error(
+                    path, f"{where}.review_status", f"must be one of {', '.join(REVIEW_STATUSES)}"
+                )
+            out[where] = Figure(
+                id=where,
+                kind=kind,
+                svg=svg,
+                modules=tuple(in_modules),
+                when=self.rule(path, f"{where}.when", spec["when"]) if "when" in spec else None,
+                width=str(spec.get("width")),
+                review_status=str(spec.get("review_status")),
+                sources=self.keys(
+                    path, f"{where}.sources", spec.get("sources"), self.sources, "source"
+                ),
+                labels={"en": labels},
+                alt={
+                    "en": self.check_text(path, f"{where}.alt", spec.get("alt"))
+                    if kind == "drawing"
+                    else ""
+                },
+                caption={"en": self.check_text(path, f"{where}.caption", spec.get("caption"))},
+                sha256=hashlib.sha256((svg + yaml_dump(spec)).encode()).hexdigest(),
+            )
+        return out
+
+    def check_svg(self, path: Path, where: str, svg: str) -> None:
+        """A drawing is inlined in the handout: only shapes and placeholder text are allowed."""
+        if not svg.lstrip().startswith("<svg"):
+            self.error(path, f"{where}.file", "must start with an <svg> element")
+        for forbidden in ("<script", "<style", "<image", "<title", "href", "<foreignObject"):
+            if forbidden.casefold() in svg.casefold():
+                self.error(path, f"{where}.file", f"must not contain {forbidden}")
+        if re.search(r"\son[a-z]+\s*=", svg):
+            self.error(path, f"{where}.file", "must not contain event attributes")
+
+    def english_words(
+        self,
+        modules: list[Module],
+        signs: dict[str, Sign],
+        glossary: tuple[GlossaryEntry, ...],
+        logs: dict[str, LogPage],
+        figures: dict[str, Figure],
+        sections: dict[str, dict[str, str]],
+        ui: dict[str, Any],
+    ) -> dict[str, WordDict]:
+        """Return every translatable file's English words by id, keyed by the file's path
+        under content/ (what a language's bilingual file must cover)."""
+        tables: dict[str, WordDict] = {
+            str(Path(m.path).relative_to(self.root.name)): module_words(m.text["en"])
+            for m in modules
+        }
+        tables["signs.yaml"] = {k: sign.text["en"] for k, sign in signs.items()}
+        table: WordDict = {}
+        for entry in glossary:
+            table[f"{entry.id}.term"] = entry.term["en"]
+            table[f"{entry.id}.definition"] = entry.definition["en"]
+            table[f"{entry.id}.match"] = entry.match["en"]
+        tables["glossary.yaml"] = table
+        table = {}
+        for log in logs.values():
+            table[f"{log.id}.title"] = log.title["en"]
+            table[f"{log.id}.how_to"] = log.how_to["en"]
+            table[f"{log.id}.columns"] = log.columns["en"]
+        tables["logs.yaml"] = table
+        table = {}
+        for figure in figures.values():
+            if figure.alt["en"]:
+                table[f"{figure.id}.alt"] = figure.alt["en"]
+            table[f"{figure.id}.caption"] = figure.caption["en"]
+            table.update((f"{figure.id}.label.{k}", v) for k, v in figure.labels["en"].items())
+        tables["figures.yaml"] = table
+        tables["library.yaml"] = {f"sections.{k}": v["en"] for k, v in sections.items()}
+        tables["ui.yaml"] = flat_words(ui)
+        return tables
+
+    def editions(self, language: str) -> dict[str, Source]:
+        """Read the editions of registered sources published in ``language`` (optional file)."""
+        path = i18n_path(self.root, language, self.root / "sources.yaml")
+        out = {}
+        for key, spec in (self.read(path, optional=True) or {}).items():
+            english = self.sources.get(str(key))
+            if english is None:
+                self.error(path, str(key), "is not a key of sources.yaml")
+                continue
+            if not isinstance(spec, dict) or not all(spec.get(k) for k in ("publisher", "title")):
+                self.error(path, str(key), "needs publisher and title (and url)")
+                continue
+            out[str(key)] = replace(
+                english,
+                publisher=str(spec["publisher"]),
+                title=str(spec["title"]),
+                url=str(spec.get("url") or ""),
+            )
+        return out
+
+    def translate(
+        self,
+        language: str,
+        tables: dict[str, WordDict],
+        modules: list[Module],
+        signs: dict[str, Sign],
+        glossary: tuple[GlossaryEntry, ...],
+        logs: dict[str, LogPage],
+        figures: dict[str, Figure],
+        sections: dict[str, dict[str, str]],
+        uis: dict[str, Any],
+    ) -> dict[str, Translation]:
+        """Give every text its words in ``language``; the rules stay the English file's."""
+        found: dict[str, Translation] = {}
+        for name, table in tables.items():
+            path = i18n_path(self.root, language, self.root / name)
+            raw = self.read(path, optional=True)
+            done = read_translation(
+                raw, path=self.where(path), language=language, english=table, problems=self.problems
+            )
+            if done is not None:
+                found[name] = done
+        if len(found) < len(tables):
+            return found
+        words = {name: done.words for name, done in found.items()}
+        for module in modules:
+            name = str(Path(module.path).relative_to(self.root.name))
+            module.text[language] = translate_module(module.text["en"], words[name])
+        for sign in signs.values():
+            sign.text[language] = str(words["signs.yaml"][sign.id])
+        for entry in glossary:
+            entry.term[language] = str(words["glossary.yaml"][f"{entry.id}.term"])
+            entry.definition[language] = str(words["glossary.yaml"][f"{entry.id}.definition"])
+            entry.match[language] = tuple(words["glossary.yaml"][f"{entry.id}.match"])
+        for log in logs.values():
+            log.title[language] = str(words["logs.yaml"][f"{log.id}.title"])
+            log.how_to[language] = str(words["logs.yaml"][f"{log.id}.how_to"])
+            log.columns[language] = tuple(words["logs.yaml"][f"{log.id}.columns"])
+        for figure in figures.values():
+            table = words["figures.yaml"]
+            figure.alt[language] = str(table.get(f"{figure.id}.alt", ""))
+            figure.caption[language] = str(table[f"{figure.id}.caption"])
+            figure.labels[language] = {
+                k: str(table[f"{figure.id}.label.{k}"]) for k in figure.labels["en"]
+            }
+        for key, headings in sections.items():
+            headings[language] = str(words["library.yaml"][f"sections.{key}"])
+        uis[language] = unflat_words(uis["en"], words["ui.yaml"])
+        return found
 
     def load(self) -> Library:
         meta = self.read("library.yaml") or {}
@@ -636,14 +989,36 @@ class _Loader:
                 self.error(path, "id", f"{module.id!r} is also used by {seen[module.id]}")
             seen[module.id] = module.path
             modules.append(module)
+        figures = self.figures({m.id for m in modules})
+        for entry in glossary:
+            for module_id in set(entry.defined_in) - {m.id for m in modules}:
+                where = f"{entry.id}.defined_in"
+                self.error(self.root / "glossary.yaml", where, f"unknown module {module_id!r}")
+        words = self.word_list()
+        if self.problems:
+            raise ContentError(self.problems)
+        sections = {s["id"]: {"en": s["heading"]} for s in meta["sections"]}
+        uis = {"en": ui}
+        tables = self.english_words(modules, signs, glossary, logs, figures, sections, ui)
+        translations = {
+            language: self.translate(
+                language, tables, modules, signs, glossary, logs, figures, sections, uis
+            )
+            for language in self.languages
+            if language != "en"
+        }
+        editions = {lang: self.editions(lang) for lang in self.languages if lang != "en"}
         if self.problems:
             raise ContentError(self.problems)
         return Library(
             content_version=str(meta["content_version"]),
             digest=self.hasher.hexdigest(),
             languages=self.languages,
-            sections={s["id"]: {"en": s["heading"]} for s in meta["sections"]},
-            ui={"en": ui},
+            sections=sections,
+            sections_with_questions=frozenset(
+                s["id"] for s in meta["sections"] if s.get("with_questions")
+            ),
+            ui=uis,
             modules=tuple(
                 sorted(modules, key=lambda m: (SECTIONS.index(m.section), m.order, m.id))
             ),
@@ -655,10 +1030,19 @@ class _Loader:
             tags=self.tags,
             conflicts=conflicts,
             checks=checks,
+            figures=figures,
+            word_list={"en": words},
+            translations=translations,
+            english_words=tables,
+            editions=editions,
         )
 
 
 @cache
-def load_library(root: Path = CONTENT_DIR) -> Library:
-    """Load and check the content library once per process; raise ContentError listing problems."""
-    return _Loader(root, load_vocabulary()).load()
+def load_library(root: Path = CONTENT_DIR, *, english_only: bool = False) -> Library:
+    """Load and check the content library once per process; raise ContentError listing problems.
+
+    ``english_only`` skips the other languages' words (for the tool that starts them).
+    """
+    vocab = load_vocabulary(root, english_only=english_only)
+    return _Loader(root, vocab, english_only=english_only).load()

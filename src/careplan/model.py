@@ -54,3 +54,4 @@ class ParsedProfile:
 
     profile: Profile
     warnings: list[Problem] = field(default_factory=list)
+    given: frozenset[str] = frozenset()  # the keys the profile set (the rest are defaults)

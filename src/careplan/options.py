@@ -12,6 +12,8 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 PAPERS = ("letter", "a4")
+# The patient's copy, or the clinician's: the same plan with its sources, reasons and review.
+COPIES = ("patient", "clinician")
 # WeasyPrint's variants worth offering (PDF/X is left out: it is never reproducible);
 # "none" gives a tagged PDF that claims no conformance.
 PDF_VARIANTS = (
@@ -35,10 +37,21 @@ class RenderOptions:
     paper: str = "letter"
     large_print: bool = False
     pdf_variant: str = "pdf/ua-1"
+    allow_pending: bool = False  # print content (or translations) still pending review
+    copy: str = "patient"
+    language: str | None = None  # overrides the profile's language when set
+    chart_copy: bool = False  # also write the English chart copy of a handout in another language
+    chart_of: str | None = None  # this document is the English chart copy of one in this language
 
     def __post_init__(self) -> None:
         if self.paper not in PAPERS:
             raise ValueError(f"unknown paper {self.paper!r}; allowed: {', '.join(PAPERS)}")
+        if self.copy not in COPIES:
+            raise ValueError(f"unknown copy {self.copy!r}; allowed: {', '.join(COPIES)}")
+        if self.copy == "clinician" and self.language not in (None, "en"):
+            raise ValueError("the clinician's copy is in English; use --chart-copy instead")
+        if self.chart_copy and self.language == "en":
+            raise ValueError("a chart copy is the English copy of a handout in another language")
         if self.pdf_variant not in PDF_VARIANTS:
             allowed = ", ".join(PDF_VARIANTS)
             raise ValueError(f"unknown PDF variant {self.pdf_variant!r}; allowed: {allowed}")

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from careplan.errors import OutputConflict, OutputError, Problem
+from careplan.options import RenderOptions
 
 if TYPE_CHECKING:
     from careplan.inputs import Record
@@ -54,6 +55,19 @@ def safe_stem(raw: str | None) -> str | None:
     return stem
 
 
+CHART_SUFFIX = ".chart-en"  # the English chart copy of a handout in another language
+
+
+def copy_suffix(suffix: str, options: RenderOptions) -> str:
+    """Return the file suffix for this copy: ``.pdf`` for the patient, ``.clinician.pdf``."""
+    return suffix if options.copy == "patient" else f".{options.copy}{suffix}"
+
+
+def chart_name(name: str, suffix: str) -> str:
+    """Name the English chart copy that goes beside the handout ``name`` (``A-1.chart-en.pdf``)."""
+    return f"{name.removesuffix(suffix)}{CHART_SUFFIX}{suffix}"
+
+
 def handout_name(profile_id: str | None, source: str, suffix: str) -> str:
     """Name a handout: its cleaned id, else its input file's name, else ``handout``."""
     from_file = None if source in ("-", "<stdin>") else safe_stem(Path(source).stem)
@@ -63,19 +77,24 @@ def handout_name(profile_id: str | None, source: str, suffix: str) -> str:
 class OutputNames:
     """Give each row a file name: its cleaned id, made unique in row order, or ``row-<n>``."""
 
-    def __init__(self, suffix: str, reserved: Iterable[str] = ()) -> None:
+    def __init__(self, suffix: str, reserved: Iterable[str] = (), *, charts: bool = False) -> None:
         self.suffix = suffix
+        self.charts = charts  # each row also writes a chart copy: reserve its name too
         self.used: set[str] = {name.casefold() for name in reserved}
         self.ids: dict[str, str] = {}
+
+    def _names(self, stem: str) -> list[str]:
+        name = f"{stem}{self.suffix}"
+        return [name, chart_name(name, self.suffix)] if self.charts else [name]
 
     def assign(self, record: Record) -> tuple[str, str | None]:
         """Return (file name, the earlier row's source when the id repeats one)."""
         base = safe_stem(record.raw_id) or f"row-{record.number}"
         stem, counter = base, 1
-        while f"{stem}{self.suffix}".casefold() in self.used:
+        while any(n.casefold() in self.used for n in self._names(stem)):
             counter += 1
             stem = f"{base}-{counter}"
-        self.used.add(f"{stem}{self.suffix}".casefold())
+        self.used.update(n.casefold() for n in self._names(stem))
         key = record.raw_id.casefold()
         earlier = self.ids.get(key) if key else None
         if key and earlier is None:
@@ -137,15 +156,35 @@ def write_output(path: Path | str, data: bytes | str) -> None:
 
 def write_atomic(path: Path, data: bytes | str) -> None:
     """Write to a temporary file beside ``path`` and rename it into place."""
+    commit(stage(path, data), path)
+
+
+def stage(path: Path, data: bytes | str) -> Path:
+    """Write ``data`` to a new temporary file beside ``path``; return the temporary file.
+
+    A batch worker stages its handout and the parent commits it, so a file appears under its
+    name only once the run has recorded it (an interrupted run leaves only temporaries, which
+    the next run removes).
+    """
     payload = data.encode("utf-8") if isinstance(data, str) else data
     fd, temp = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=TEMP_SUFFIX, dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(payload)
-        os.replace(temp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temp)
+        raise
+    return Path(temp)
+
+
+def commit(staged: Path, path: Path) -> None:
+    """Rename a staged file into place (removing it if that fails)."""
+    try:
+        os.replace(staged, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(staged)
         raise
 
 

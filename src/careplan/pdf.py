@@ -31,7 +31,10 @@ from careplan.errors import RenderError
 from careplan.options import RenderOptions
 from careplan.resources import assets_dir
 
-PAGE_CSS = {"letter": "@page { size: letter; }", "a4": "@page { size: A4; }"}
+PAGE_CSS = {
+    "letter": "@page { size: letter; }",
+    "a4": "@page { size: A4; margin-left: 31mm; margin-right: 31mm; }",  # lines as on letter
+}
 # ctypes.util's own ABI names for 64-bit machines; other machines match "libc6" (see ctypes).
 _LDCONFIG_ABI = {
     "x86_64-64": "libc6,x86-64",
@@ -79,6 +82,7 @@ def _fast_library_lookup() -> Iterator[None]:
 
 
 with _fast_library_lookup():
+    import pydyf
     from weasyprint import CSS, HTML
     from weasyprint.text.fonts import FontConfiguration
     from weasyprint.urls import URLFetcher, URLFetcherResponse
@@ -176,7 +180,7 @@ class PdfRenderer:
                     string=html, base_url=str(self.assets) + os.sep, url_fetcher=fetcher
                 )
                 rendered = document.render(font_config=self.font_config, **pdf_options)
-                pdf = rendered.write_pdf(**pdf_options)
+                pdf = rendered.write_pdf(finisher=_scope_header_cells, **pdf_options)
                 pages = len(rendered.pages)
         finally:
             logger.removeHandler(collector)
@@ -191,6 +195,23 @@ class PdfRenderer:
         folder = getattr(self.font_config, "_folder", None)
         if folder:
             shutil.rmtree(folder, ignore_errors=True)
+
+
+def _scope_header_cells(document: object, pdf: pydyf.PDF) -> None:
+    """Give every table header cell its /Scope (WeasyPrint 70 does not write it).
+
+    A header in a table's head labels its column; any other header labels its row (the
+    handout writes row headers as <th scope="row">). PDF/UA needs the association.
+    """
+    objects = [o for o in pdf.objects if isinstance(o, pydyf.Dictionary)]
+    by_reference = {o.reference: o for o in objects}
+    for cell in objects:
+        if cell.get("Type") != "/StructElem" or cell.get("S") != "/TH":
+            continue
+        row = by_reference.get(cell["P"])
+        section = by_reference.get(row["P"]) if row is not None else None
+        in_head = section is not None and section.get("S") == "/THead"
+        cell["A"]["Scope"] = "/Column" if in_head else "/Row"
 
 
 @contextlib.contextmanager

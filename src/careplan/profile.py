@@ -421,4 +421,5 @@ def parse_profile(data: Any, source: str, *, vocab: Vocabulary | None = None) ->
         language=language,
         **texts,
     )
-    return ParsedProfile(profile, v.warnings)
+    given = frozenset(k for k, value in clean.items() if value not in (None, ""))
+    return ParsedProfile(profile, v.warnings, given)

@@ -11,6 +11,7 @@ import csv
 import io
 import os
 import tempfile
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
@@ -19,10 +20,40 @@ from careplan.output import TEMP_PREFIX, TEMP_SUFFIX, target_kind, write_output
 from careplan.worker import FAILED, RowResult
 
 REPORT_NAME = "report.csv"
-REPORT_COLUMNS = ("row", "id", "status", "output", "pages", "sha256", "warnings", "errors")
-HEADER = ",".join(REPORT_COLUMNS).encode()
+REPORT_COLUMNS = (
+    *("row", "id", "status", "output", "pages", "sha256", "warnings", "errors"),
+    "chart_output",  # the English chart copy (--chart-copy), last so older reports still match
+)
+HEADER = ",".join(REPORT_COLUMNS[:8]).encode()
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 SHOWN_ID_LENGTH = 64
+
+
+@dataclass
+class BatchSummary:
+    """Counts for the closing line, file-level problems, and where the outputs went."""
+
+    written: int = 0
+    failed: int = 0
+    skipped: int = 0
+    stopped_by: int | None = None  # the signal that ended the run early
+    problems: list[Problem] = field(default_factory=list)
+    report: Path | None = None
+    merged: Path | None = None
+    merged_pages: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    def line(self) -> str:
+        """Return ``N written, M failed, K skipped`` (and whether the run was interrupted)."""
+        text = f"{self.written} written, {self.failed} failed, {self.skipped} skipped"
+        return f"{text} (interrupted)" if self.stopped_by else text
+
+    @property
+    def exit_code(self) -> int:
+        """130 after Ctrl-C, 143 after SIGTERM, 1 when anything failed, else 0."""
+        if self.stopped_by:
+            return 128 + self.stopped_by
+        return 1 if self.failed or self.problems else 0
 
 
 def is_report(head: bytes) -> bool:
@@ -72,6 +103,7 @@ class ReportWriter:
             result.sha256,
             cell(result.warnings),
             cell(result.errors),
+            result.chart_output,
         )
         self.writer.writerow([neutralize(c) for c in cells])
 

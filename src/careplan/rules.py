@@ -243,7 +243,7 @@ def compile_rule(
         elif key == "condition":
             if value not in conditions:
                 known = ", ".join(conditions) or "none defined"
-                raise RuleSyntaxError(f"unknown condition {value!r}; defined above: {known}")
+                raise RuleSyntaxError(f"unknown condition {value!r}; defined: {known}")
             parts.append(Named(str(value), conditions[value]))
         else:  # "not"
             parts.append(Not(compile_rule(value, vocab, conditions), _describe(value)))

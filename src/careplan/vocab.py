@@ -20,6 +20,7 @@ from typing import Any
 
 from careplan.errors import ContentError, Problem
 from careplan.resources import CONTENT_DIR
+from careplan.translations import Translation, WordDict, i18n_path, read_translation
 from careplan.yamlio import read_yaml
 
 THERAPIES = "therapies"
@@ -46,6 +47,7 @@ class Term:
     groups: tuple[str, ...] = ()
     codes: dict[str, tuple[str, ...]] = field(default_factory=dict)
     help: str | None = None
+    name: dict[str, str] = field(default_factory=dict)  # what a patient calls it: "lanreotide"
 
 
 class UnknownValue(ValueError):
@@ -134,6 +136,16 @@ class ProfileKey:
     help: str | None = None
 
 
+@dataclass(frozen=True)
+class ProfileWord:
+    """A profile placeholder such as ``{analog_name}``: the names of this patient's therapies
+    in one group, or ``default`` (per language) when the profile names none of them."""
+
+    name: str
+    group: str
+    default: dict[str, str]
+
+
 @dataclass(frozen=True, eq=False)  # hashable by identity: lookups built from it are cached
 class Vocabulary:
     """The profile's keys, every coded field (including ``therapies``), statuses and groups."""
@@ -142,6 +154,8 @@ class Vocabulary:
     fields: dict[str, Field]
     statuses: Field
     groups: dict[str, dict[str, str]]
+    profile_words: dict[str, ProfileWord] = field(default_factory=dict)
+    translations: dict[str, Translation] = field(default_factory=dict)  # by language
 
     @property
     def therapies(self) -> Field:
@@ -250,6 +264,7 @@ class _Reader:
                 groups=tuple(spec.get("groups") or ()),
                 codes=self.codes(where, spec.get("codes") or {}),
                 help=spec.get("help"),
+                name={"en": str(spec["name"])} if spec.get("name") else {},
             )
         return terms
 
@@ -278,6 +293,52 @@ class _Reader:
                             f.name, f"{system} code {code} is given to {other} and {term.id}"
                         )
 
+    def profile_words(
+        self, raw: Any, therapies: Field, groups: Mapping[str, Any]
+    ) -> dict[str, ProfileWord]:
+        words = {}
+        for name, spec in (raw or {}).items():
+            where = f"profile_words.{name}"
+            spec = spec if isinstance(spec, Mapping) else {}
+            group, default = spec.get("group"), spec.get("default")
+            if group not in groups or not isinstance(default, str):
+                self.error(where, "needs a known `group` and a `default`")
+                continue
+            for term in therapies.terms.values():
+                if group in term.groups and not term.name:
+                    self.error(f"therapies.{term.id}", f"needs a `name` for {{{name}}}")
+            words[str(name)] = ProfileWord(str(name), str(group), {"en": default})
+        return words
+
+    def translate(
+        self,
+        root: Path,
+        language: str,
+        fields: Mapping[str, Field],
+        words: Mapping[str, ProfileWord],
+    ) -> Translation | None:
+        """Give every label, medicine name and default its words in ``language``."""
+        path = i18n_path(root, language, self.path)
+        raw = read_yaml(path) if path.exists() else None
+        where = str(path.relative_to(root.parent))
+        done = read_translation(
+            raw,
+            path=where,
+            language=language,
+            english=vocabulary_words(fields, words),
+            problems=self.problems,
+        )
+        if done is None:
+            return None
+        for name, f in fields.items():
+            for term in f.terms.values():
+                term.label[language] = str(done.words[f"{name}.{term.id}"])
+                if term.name:
+                    term.name[language] = str(done.words[f"{name}.{term.id}.name"])
+        for word in words.values():
+            word.default[language] = str(done.words[f"profile_words.{word.name}"])
+        return done
+
     def keys(self, raw: Any, fields: dict[str, Field]) -> dict[str, ProfileKey]:
         keys = {}
         for name, spec in (raw or {}).items():
@@ -302,8 +363,11 @@ class _Reader:
 
 
 @cache
-def load_vocabulary(root: Path = CONTENT_DIR) -> Vocabulary:
-    """Load and check ``vocabulary.yaml`` once per process; raise ContentError on problems."""
+def load_vocabulary(root: Path = CONTENT_DIR, *, english_only: bool = False) -> Vocabulary:
+    """Load and check ``vocabulary.yaml`` once per process; raise ContentError on problems.
+
+    ``english_only`` skips the other languages' words (for the tool that starts them).
+    """
     reader = _Reader(root / "vocabulary.yaml")
     data = read_yaml(reader.path)
     ambiguous = data.get("ambiguous") or {}
@@ -321,6 +385,31 @@ def load_vocabulary(root: Path = CONTENT_DIR) -> Vocabulary:
     statuses = Field(name=STATUSES, terms=reader.terms(STATUSES, data[STATUSES]), default="planned")
     groups = {name: {"en": str(label)} for name, label in data["groups"].items()}
     keys = reader.keys(data.get("profile"), fields)
+    words = reader.profile_words(data.get("profile_words"), fields[THERAPIES], groups)
+    translations = {
+        language: reader.translate(root, language, fields, words)
+        for language in fields["language"].ids
+        if language != "en" and not english_only
+    }
     if reader.problems:
         raise ContentError(reader.problems)
-    return Vocabulary(keys=keys, fields=fields, statuses=statuses, groups=groups)
+    return Vocabulary(
+        keys=keys,
+        fields=fields,
+        statuses=statuses,
+        groups=groups,
+        profile_words=words,
+        translations={k: v for k, v in translations.items() if v is not None},
+    )
+
+
+def vocabulary_words(fields: Mapping[str, Field], words: Mapping[str, ProfileWord]) -> WordDict:
+    """Return the vocabulary's patient-facing words by id: labels, medicine names, defaults."""
+    table: WordDict = {}
+    for name, f in fields.items():
+        for term in f.terms.values():
+            table[f"{name}.{term.id}"] = term.label["en"]
+            if term.name:
+                table[f"{name}.{term.id}.name"] = term.name["en"]
+    table.update((f"profile_words.{w.name}", w.default["en"]) for w in words.values())
+    return table

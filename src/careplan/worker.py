@@ -20,18 +20,18 @@ import os
 import signal
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from careplan.clinic import Clinic
 from careplan.errors import CareplanError, Problem
 from careplan.formats import release_renderer
 from careplan.inputs import Record, to_profile
 from careplan.options import RenderOptions
-from careplan.output import check_replace, id_digest, write_atomic
+from careplan.output import check_replace, commit, id_digest, stage
 
 MAX_TASKS_PER_WORKER = 400  # bounds WeasyPrint's slow memory growth (≈20 KB per document)
 WINDOW_PER_JOB = 4  # rows in flight per worker: enough to keep it busy, never the whole file
@@ -63,6 +63,10 @@ class RowResult:
     warnings: tuple[Problem, ...] = ()
     errors: tuple[Problem, ...] = ()
     data: bytes | None = None
+    staged: str = ""  # the written handout, waiting beside its target for the parent to commit
+    chart_output: str = ""  # the English chart copy (--chart-copy), named like ``output``
+    chart_sha256: str = ""
+    chart_staged: str = ""
 
 
 @dataclass(frozen=True)
@@ -74,6 +78,7 @@ class Task:
     input_hash: str = ""
     listed: bool = False  # the target is listed in its folder's manifest (careplan wrote it)
     decided: RowResult | None = None  # already settled (e.g. skipped): no worker needed
+    chart_target: Path | None = None  # where the English chart copy goes (--chart-copy)
 
 
 def failed(task: Task, *problems: Problem) -> RowResult:
@@ -114,39 +119,48 @@ def warm(setup: Setup) -> None:
 
 def render_task(task: Task) -> RowResult:
     """Validate and render one record in this warm process; never raises."""
-    from careplan.render import render_profile
+    from careplan.render import chart_copy, language_override, render_profile
 
     record = task.record
     if _SETUP is None or _BROKEN:
         return failed(task, Problem(record.source, None, _BROKEN or "the renderer is not set up"))
+    options, staged = _SETUP.options, []
     try:
         parsed = to_profile(record)
-        document = render_profile(
-            parsed.profile,
-            options=_SETUP.options,
-            clinic=_SETUP.clinic,
-            fmt=_SETUP.fmt,
-            source=record.source,
-        )
+        kwargs: dict[str, Any] = {
+            "clinic": _SETUP.clinic,
+            "fmt": _SETUP.fmt,
+            "source": record.source,
+        }
+        document = render_profile(parsed.profile, options=options, **kwargs)
+        chart = None
+        language = options.language or parsed.profile.language
+        if task.chart_target is not None and language != "en":
+            chart = chart_copy(parsed.profile, options=options, **kwargs)
         if task.target is not None:
-            check_replace(
-                task.target,
-                owner_id=id_digest(parsed.profile.id),
-                force=_SETUP.force,
-                listed=task.listed,
-            )
-            write_atomic(task.target, document.data)
+            for target, written in ((task.target, document), (task.chart_target, chart)):
+                if target is not None and written is not None:
+                    owner = id_digest(parsed.profile.id)
+                    check_replace(target, owner_id=owner, force=_SETUP.force, listed=task.listed)
+                    staged.append(stage(target, written.data))
     except CareplanError as error:
+        _discard(staged)
         return failed(task, *error.problems)
     except OSError as error:
+        _discard(staged)
         name = task.target.name if task.target else "the handout"
         reason = error.strerror or type(error).__name__
         return failed(task, Problem(record.source, None, f"cannot write {name} ({reason})"))
     except Exception as error:
+        _discard(staged)
         # The message could quote profile text; name only the kind of failure.
         reason = f"unexpected {type(error).__name__} while rendering; please report this"
         return failed(task, Problem(record.source, None, reason))
-    warnings = (*parsed.warnings, *document.warnings)
+    warnings = [*parsed.warnings, *document.warnings]
+    if override := language_override(parsed, options):
+        warnings.append(Problem(record.source, "language", override))
+    if task.chart_target is not None and chart is None:
+        warnings.append(Problem(record.source, "language", "in English: no chart copy needed"))
     return RowResult(
         row=record.number,
         id=record.raw_id,
@@ -157,7 +171,34 @@ def render_task(task: Task) -> RowResult:
         input_hash=task.input_hash,
         warnings=tuple(warnings),
         data=None if task.target is not None else document.data,
+        staged=str(staged[0]) if staged else "",
+        chart_output=task.chart_target.name if chart and task.chart_target else "",
+        chart_sha256=hashlib.sha256(chart.data).hexdigest() if chart else "",
+        chart_staged=str(staged[1]) if len(staged) > 1 else "",
     )
+
+
+def _discard(staged: list[Path]) -> None:
+    for path in staged:
+        path.unlink(missing_ok=True)
+
+
+def commit_staged(task: Task, result: RowResult) -> RowResult:
+    """Rename a worker's staged handout (and chart copy) into place, in the parent, as it
+    records the row: a file appears under its name only once the run knows of it."""
+    pairs = [(result.staged, task.target), (result.chart_staged, task.chart_target)]
+    done: list[Path] = []
+    try:
+        for staged, target in pairs:
+            if staged and target is not None:
+                commit(Path(staged), target)
+                done.append(target)
+    except OSError as error:  # neither copy stays: the row failed as a whole
+        _discard([*done, *(Path(staged) for staged, _ in pairs if staged)])
+        reason = error.strerror or type(error).__name__
+        name = task.target.name if task.target else "the handout"
+        return failed(task, Problem(task.record.source, None, f"cannot write {name} ({reason})"))
+    return replace(result, staged="", chart_staged="")
 
 
 RenderCallable = Callable[[Task], RowResult]
@@ -370,9 +411,11 @@ class WorkerPool:
         self.workers, self.isolation = [], None
 
     def terminate(self) -> None:
-        """Stop every worker now."""
+        """Stop every worker now, keeping the results they had already sent."""
         for worker in [*self.workers, *([self.isolation] if self.isolation else [])]:
             worker.process.kill()
             worker.process.join()
+            with contextlib.suppress(Exception):  # a message cut off by the kill is dropped
+                self._collect(worker)
             worker.conn.close()
         self.workers, self.isolation = [], None

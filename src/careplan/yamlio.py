@@ -119,3 +119,9 @@ def parse_plain_yaml(text: str) -> Any:
         raise YamlInputError(f"not valid YAML ({_describe(error)})") from None
     finally:
         loader.dispose()
+
+
+def dump_yaml(data: Any) -> str:
+    """Write careplan's own YAML (the bilingual translation files): keys in order, UTF-8."""
+    header = "# Made by `careplan translations LANG --update`; fill in or review the texts.\n"
+    return header + yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=100)
