@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -80,16 +81,8 @@ def make_plan(**fields: Any) -> Plan:
 
 
 def plan_sentences(plan: Plan) -> set[str]:
-    """Every sentence the plan prints in module bodies, questions, cards and signs."""
-    out: set[str] = set()
-    for section in plan.sections:
-        for module in section.modules:
-            out.add(module.title)
-            out.update(module.intro, module.side_effects, module.self_care)
-            for block in module.blocks:
-                out.update((block.heading, *block.paragraphs, *block.bullets))
-    out.update(plan.questions, plan.wallet_card, (s.text for s in plan.signs))
-    return out
+    """Every string the plan prints: titles, headings, lines, questions, cards and signs."""
+    return set(plan.texts())
 
 
 # -- loading and structure ------------------------------------------------------------------
@@ -160,7 +153,8 @@ def test_only_allowed_placeholders() -> None:
         if where.startswith("ui.yaml"):  # fixed words have their own fields ({page}, {month})
             continue
         names = set(re.findall(r"\{([^{}]*)\}", text))
-        assert names <= PLACEHOLDERS, (where, names - PLACEHOLDERS)
+        allowed = PLACEHOLDERS | set(load_vocabulary().profile_words)
+        assert names <= allowed, (where, names - allowed)
         assert text.count("{") == text.count("}"), where
 
 
@@ -233,3 +227,37 @@ def test_no_enzyme_instructions_without_pancreatic_surgery_or_pert() -> None:
     )
     assert "enzymes_after_pancreatic_surgery" not in plan.module_ids
     assert "every meal and every snack" not in " ".join(plan_sentences(plan))
+
+
+def _listed(marker: str) -> set[str]:
+    text = (Path(__file__).resolve().parent.parent / "docs" / "clinical-decisions.md").read_text(
+        encoding="utf-8"
+    )
+    block = text.split(f"<!-- {marker} -->")[1].split(f"<!-- /{marker} -->")[0]
+    return set(re.findall(r"^- `([a-z0-9_]+)`$", block, re.MULTILINE))
+
+
+def test_the_pending_modules_are_the_ones_docs_clinical_decisions_lists() -> None:
+    library = load_library()
+    pending = {m.id for m in library.modules if m.review_status == "pending"}
+    assert pending == _listed("pending-modules")
+
+
+def test_the_pending_figures_are_the_ones_docs_clinical_decisions_lists() -> None:
+    library = load_library()
+    pending = {f.id for f in library.figures.values() if f.review_status == "pending"}
+    assert pending == _listed("pending-figures")
+
+
+def test_a_glossary_entry_left_out_for_a_module_is_used_by_that_module() -> None:
+    """``defined_in`` drops an entry when a module that explains the term prints: that
+    module must really use the term."""
+    library = load_library()
+    modules = {m.id: m for m in library.modules}
+    for entry in library.glossary:
+        for module_id in entry.defined_in:
+            words = " ".join(
+                [modules[module_id].text["en"].title]
+                + [i.text for i in modules[module_id].text["en"].items()]
+            ).casefold()
+            assert any(m.casefold() in words for m in entry.match["en"]), (entry.id, module_id)
