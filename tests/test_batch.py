@@ -56,7 +56,7 @@ def test_example_csv_matches_careplan_render_on_each_row(
     outdir, result = clinic_day
     assert result.exit_code == 0, result.stderr
     assert result.stderr.splitlines()[-1] == "4 written, 0 failed, 0 skipped"
-    assert "NO CLINIC FILE" in result.stderr.splitlines()[0]
+    assert "no clinic file (--clinic)" in result.stderr.splitlines()[0]
     for row in read_records(DATA / "clinic-day.csv").rows():
         profile = tmp_path / f"{row.raw_id}.yaml"
         profile.write_text(yaml.safe_dump(dict(row.values)), encoding="utf-8")

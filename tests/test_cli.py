@@ -37,7 +37,7 @@ def test_render_writes_pdf_named_after_id(
     pdf = tmp_path / "N-5.pdf"
     assert len(PdfReader(pdf).pages) > 1
     assert f"wrote {pdf}" in result.stderr
-    assert "NO CLINIC FILE (--clinic)" in result.stderr
+    assert "no clinic file (--clinic): no care-team phone numbers" in result.stderr
     assert "Ann" not in pdf.name
 
 

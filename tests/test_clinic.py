@@ -21,7 +21,7 @@ def messages(error: pytest.ExceptionInfo[ClinicError]) -> list[str]:
 
 def test_example_clinic_file_loads_every_key() -> None:
     clinic = load_clinic(ROOT / "examples" / "clinic.yaml")
-    assert clinic.get("fever_threshold") == "100.4 F (38 C)"
+    assert clinic.get("fever_threshold") == "100.4 °F (38 °C)"
     assert clinic.get("emergency_number") == "911"
     assert clinic.get("prrt_days_laundry") == "7"
     assert clinic.logo == (ROOT / "examples" / "clinic-logo.png").resolve()

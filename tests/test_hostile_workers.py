@@ -145,3 +145,31 @@ def test_an_engine_error_never_prints_its_message(
     assert "error: unexpected RuntimeError; please report this" in captured.err
     assert "Secretname" not in captured.err + captured.out
     assert "Traceback" not in captured.err
+
+
+def test_a_handout_appears_under_its_name_only_when_the_run_records_it(tmp_path: Path) -> None:
+    """Workers stage handouts beside their targets; the parent renames them as it records the
+    row, so an interrupted run never leaves a handout that its manifest and report omit."""
+    from careplan.inputs import Record
+    from careplan.output import stage
+    from careplan.worker import WRITTEN, commit_staged
+
+    target = tmp_path / "A-1.pdf"
+    task = Task(Record("clinic.csv row 2", 2, {}, raw_id="A-1"), target=target)
+    staged = stage(target, b"%PDF-1.7 handout")
+    assert not target.exists()
+    assert staged.parent == tmp_path
+    result = commit_staged(task, RowResult(2, "A-1", WRITTEN, staged=str(staged)))
+    assert result.status == WRITTEN
+    assert result.staged == ""
+    assert target.read_bytes() == b"%PDF-1.7 handout"
+    assert not staged.exists()
+
+    blocked = tmp_path / "B-2.pdf"
+    blocked.mkdir()  # a folder where the handout should go: the rename fails
+    task = Task(Record("clinic.csv row 3", 3, {}, raw_id="B-2"), target=blocked)
+    staged = stage(blocked, b"%PDF-1.7 other")
+    result = commit_staged(task, RowResult(3, "B-2", WRITTEN, staged=str(staged)))
+    assert result.status == "failed"
+    assert "cannot write B-2.pdf" in str(result.errors[0])
+    assert not staged.exists()

@@ -91,10 +91,14 @@ def struct_types(node: Any) -> Iterator[DictionaryObject]:
             yield from struct_types(node["/K"])
 
 
-def glyph_sizes(handout: Document) -> list[tuple[float, float, float, str]]:
-    """Return (size in pt, baseline y, page height, text) for every text run in the PDF."""
+def glyph_sizes(
+    handout: Document, only: int | None = None
+) -> list[tuple[float, float, float, str]]:
+    """Return (size in pt, baseline y, page height, text) for every text run in the PDF (or on
+    page ``only``, counted from 0)."""
     runs: list[tuple[float, float, float, str]] = []
-    for page in reader(handout).pages:
+    pages = reader(handout).pages
+    for page in pages if only is None else [pages[only]]:
         height = float(page.mediabox.height)
 
         def visit(text: str, cm: list, tm: list, font: Any, size: float, h: float = height) -> None:
@@ -109,7 +113,7 @@ def test_pdf_is_tagged_with_language_and_a_title_without_the_name(normal: Docume
     root = reader(normal).trailer["/Root"]
     assert "/StructTreeRoot" in root
     assert bool(root["/MarkInfo"]["/Marked"])
-    assert root["/Lang"] == "en"
+    assert root["/Lang"] == "en-US"
     title = reader(normal).metadata["/Title"]
     assert title == UI["document_title"]
     assert NAME not in title
@@ -159,18 +163,20 @@ def test_normal_print_sizes(normal: Document) -> None:
     runs = glyph_sizes(normal)
     assert min(size for size, *_ in runs) >= 11.99
     title = [size for size, _, _, text in runs if text.startswith("Your care plan")]
-    heading = [size for size, _, _, text in runs if text == UI["key_points_heading"]]
+    heading = [size for size, _, _, text in runs if text in UI["key_points_heading"]]
     assert title[0] >= 16
     assert heading[0] >= 16
 
 
 def test_large_print_sizes(large: Document) -> None:
-    # Body text 18 pt and up; only the running header and footer (in the margins) are 16 pt.
+    # Every glyph 18 pt and up, the running header and footer in the margins too (the wallet
+    # card, at the end, keeps its bank-card size).
     runs = glyph_sizes(large)
-    body = [size for size, y, h, _ in runs if 30 * MM < y < h - 17 * MM]
-    margins = [size for size, y, h, _ in runs if not 30 * MM < y < h - 17 * MM]
-    assert min(body) >= 17.99
-    assert min(margins) >= 15.99
+    texts = page_texts(large)
+    wallet = next((i for i, t in enumerate(texts) if UI["wallet_intro"][:30] in t), len(texts))
+    sizes = [size for page in range(wallet) for size, *_ in glyph_sizes(large, page)]
+    assert runs
+    assert min(sizes) >= 17.99
 
 
 def test_large_print_is_reflowed_not_scaled(normal: Document, large: Document) -> None:
@@ -190,7 +196,9 @@ def test_every_page_has_name_page_x_of_y_and_footer(normal: Document, large: Doc
             assert f"Page {number} of {len(texts)}" in text
             assert "Content version 2026.11.26" in text
             assert "Made on November 26, 2026" in text
-            assert UI["footer_disclaimer"] in text
+            # Large print has room for two footer lines: the disclaimer prints under the title.
+            if handout is normal or number == 1:
+                assert UI["footer_disclaimer"] in text
 
 
 def test_no_name_no_header_name(render: Callable[..., Document]) -> None:
@@ -228,40 +236,76 @@ def test_clinic_values_are_printed(with_clinic: Document, clinic: Clinic) -> Non
     text = " ".join(page_texts(with_clinic))
     for key in ("clinic_name", "phone", "after_hours_phone", "nurse_name", "fever_threshold"):
         assert clinic.get(key) in text, key
-    assert "Call 911 or go to the nearest emergency room" in text
+    assert f"Call {clinic.get('emergency_number')} now" in text
     assert "(emergency number)" not in text
     assert "(care team phone)" not in text
 
 
-def test_blank_lines_without_a_clinic_file(render: Callable[..., Document]) -> None:
+def test_defaults_and_blank_lines_without_a_clinic_file(render: Callable[..., Document]) -> None:
+    """911 and the fever threshold have defaults; PRRT day counts never do; care-team numbers
+    become lines to write on, with the nurse's box on page 1."""
     handout = render(PRRT)
-    text = " ".join(page_texts(handout))
-    assert "(emergency number)" in text
-    assert "(temperature your team gives you)" in text
-    assert "For (number) days" in text
+    texts = page_texts(handout)
+    text = " ".join(texts)
+    assert "Call 911 now" in text
+    assert "100.4 °F (38 °C)" in text
+    assert "(emergency number)" not in text
+    assert UI["prrt_days_unknown"] in text
+    assert not re.search(r"For \d+ days after each dose", text)
+    assert UI["fill_in_heading"] in texts[0]
     assert handout.html.count('class="write-line"') >= 8  # contacts, phones, wallet card
 
 
 def test_call_box_is_near_the_front_and_whole(normal: Document) -> None:
     texts = page_texts(normal)
-    first = next(i for i, t in enumerate(texts) if UI["call_heading"] in t)
+    first = next(i for i, t in enumerate(texts) if UI["call_team_heading"] in t)
     assert first <= 1
     assert UI["call_note"] in texts[first]
 
 
-def test_large_print_call_box_starts_page_2_and_runs_on_without_gaps(large: Document) -> None:
+def test_large_print_call_box_comes_early_and_runs_on_without_gaps(large: Document) -> None:
     texts = page_texts(large)
-    assert UI["call_heading"] in texts[1]
-    # Page 2 is not left mostly empty: the team's signs start there, right after the
-    # emergency group, and the box runs on with its numbers and closing note together.
-    assert UI["call_team_heading"] in texts[1]
+    first = next(
+        i for i, t in enumerate(texts) if UI["call_team_heading"] in t or "Call 911 now" in t
+    )
+    assert first <= 2
+    # The box runs on from page to page, each part with its numbers, the note at the end.
     note = next(i for i, t in enumerate(texts) if UI["call_note"] in t)
     assert UI["call_phone_night"] in texts[note]
-    signs = [re.sub(r"\{\w+\}.*", "", s.text) for s in large.plan.signs]
-    assert all(any(sign in t for t in texts[1 : note + 1]) for sign in signs)
+    signs = [re.sub(r"\{\w+\}.*", "", s.text)[:30] for s in large.plan.signs]
+    assert all(any(sign in t for t in texts[first : note + 1]) for sign in signs)
 
 
 def test_page_number_css_escapes_its_strings() -> None:
     assert css_string('a"b\\c') == '"a\\22 b\\5c c"'
     css = page_number_css({"page_number": "Seite {page} von {pages}"})
     assert 'content: "Seite " counter(page) " von " counter(pages);' in css
+
+
+def test_prrt_calendar_prints_with_the_pages_to_write_on(
+    with_clinic: Document, render: Callable[..., Document]
+) -> None:
+    """The tick-box calendar is a tool: it follows the questions, before the diaries, and only
+    when the clinic file gives the day counts (never a default number of days)."""
+    title = load_library().figures["prrt_home_calendar"].labels["en"]["title"]
+    texts = page_texts(with_clinic)
+    calendar = next(i for i, t in enumerate(texts) if title in t)
+    questions = next(i for i, t in enumerate(texts) if UI["questions_heading"] in t)
+    assert calendar >= questions
+    assert "Day 1" not in " ".join(texts[:questions])
+    without_days = page_texts(render(PRRT))
+    assert not any(title in t for t in without_days)
+    assert any(UI["prrt_days_unknown"] in t for t in without_days)
+
+
+def test_support_prints_beside_the_questions_to_ask(normal: Document) -> None:
+    """The support section (counseling, a second opinion) sits with the questions, where a
+    patient plans a visit, not among the topics to read."""
+    support = load_library().sections["support"]["en"]
+    module_title = "Getting support and expert care"
+    texts = page_texts(normal)
+    questions = next(i for i, t in enumerate(texts) if UI["questions_heading"] in t)
+    shown = next(i for i, t in enumerate(texts) if module_title in t or support in t)
+    assert shown >= questions
+    page = texts[questions]
+    assert page.index(UI["questions_heading"]) < page.index(module_title)
