@@ -37,6 +37,7 @@ MAX_TASKS_PER_WORKER = 400  # bounds WeasyPrint's slow memory growth (≈20 KB p
 WINDOW_PER_JOB = 4  # rows in flight per worker: enough to keep it busy, never the whole file
 
 WRITTEN, FAILED, SKIPPED = "written", "failed", "skipped"
+StartMethod = Literal["fork", "spawn"]  # "spawn" from a process with threads (a web server)
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,7 @@ class Task:
     input_hash: str = ""
     listed: bool = False  # the target is listed in its folder's manifest (careplan wrote it)
     decided: RowResult | None = None  # already settled (e.g. skipped): no worker needed
+    options: RenderOptions | None = None  # None: the pool's ``Setup.options``
 
 
 def failed(task: Task, *problems: Problem) -> RowResult:
@@ -123,7 +125,7 @@ def render_task(task: Task) -> RowResult:
         parsed = to_profile(record)
         document = render_profile(
             parsed.profile,
-            options=_SETUP.options,
+            options=task.options or _SETUP.options,
             clinic=_SETUP.clinic,
             fmt=_SETUP.fmt,
             source=record.source,
@@ -215,7 +217,7 @@ class WorkerPool:
         jobs: int,
         *,
         render: RenderCallable | None = None,
-        context: Literal["fork", "spawn"] = "fork",
+        context: StartMethod = "fork",
         max_tasks: int = MAX_TASKS_PER_WORKER,
     ) -> None:
         self.setup = setup
