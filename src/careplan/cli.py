@@ -186,8 +186,9 @@ def validate(ctx: click.Context, file: str) -> None:
 
 def _register() -> None:
     from careplan.cli_reference import explain, modules, vocab
+    from careplan.cli_serve import serve
 
-    for command in (vocab, explain, modules):
+    for command in (vocab, explain, modules, serve):
         cli.add_command(command)
 
 
