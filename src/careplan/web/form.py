@@ -175,6 +175,23 @@ def state_from_form(form: MultiDict[str, str], fields: tuple[FormField, ...]) ->
     return state
 
 
+def form_data(state: FormState, fields: tuple[FormField, ...]) -> list[tuple[str, str]]:
+    """Return the fields a browser posts for ``state`` (how scripts and tests fill the form)."""
+    data = [(OTHER_THERAPIES, str(state.get(OTHER_THERAPIES, "")))]
+    for f in fields:
+        value = state.get(f.name)
+        if f.control == "checkboxes":
+            data += [(f.name, str(v)) for v in value or ()]
+        elif f.control == "therapies":
+            for therapy, status in (value or {}).items():
+                data += [(f.name, therapy), (STATUS_PREFIX + therapy, status)]
+        elif f.control == "flag":
+            data += [(f.name, "yes")] if value else []
+        else:
+            data.append((f.name, str(value or "")))
+    return data
+
+
 def profile_values(state: FormState, fields: tuple[FormField, ...]) -> dict[str, Any]:
     """Return the profile mapping the form state stands for (what the validator checks)."""
     values: dict[str, Any] = {}
@@ -274,9 +291,12 @@ def default_options_state(fields: tuple[OptionField, ...]) -> dict[str, Any]:
 
 
 def options_state(form: MultiDict[str, str], fields: tuple[OptionField, ...]) -> dict[str, Any]:
-    """Read the posted options (as entered, before they are checked)."""
+    """Read the posted options as entered (an option not posted keeps its default)."""
+    defaults = default_options_state(fields)
     return {
-        f.name: (f.input_name in form) if f.control == "flag" else form.get(f.input_name, "")
+        f.name: (f.input_name in form)
+        if f.control == "flag"
+        else form.get(f.input_name, defaults[f.name])
         for f in fields
     }
 

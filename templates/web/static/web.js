@@ -58,7 +58,12 @@ function setUpConditions() {
     var control = document.querySelector('[name="' + rule[0] + '"]');
     if (!control) return;
     var update = function () {
-      field.setAttribute("data-hidden", control.value === rule[1] ? "yes" : "no");
+      var hidden = control.value === rule[1];
+      field.setAttribute("data-hidden", hidden ? "yes" : "no");
+      // A field that does not apply is not sent (it would contradict the one it depends on).
+      field.querySelectorAll("input, select, textarea").forEach(function (input) {
+        input.disabled = hidden;
+      });
     };
     control.addEventListener("change", update);
     update();
