@@ -455,5 +455,7 @@ def clinic_rows(clinic: Clinic) -> list[dict[str, str]]:
         else:
             status = "line"
             value = f"______ ({label or name.replace('_', ' ')})"
-        rows.append({"name": name.replace("_", " "), "value": value or "", "status": status})
+        shown = name.replace("prrt_days_", "PRRT precautions, days: ").replace("_", " ")
+        shown = shown[0].upper() + shown[1:]
+        rows.append({"name": shown, "value": value or "", "status": status})
     return rows
