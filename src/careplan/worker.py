@@ -14,6 +14,7 @@ unexpectedly (signal N)". Nothing waits forever on a dead process. Workers are r
 from __future__ import annotations
 
 import contextlib
+import gc
 import hashlib
 import multiprocessing
 import os
@@ -171,12 +172,20 @@ def default_jobs() -> int:
 
 
 def _serve(conn: Connection, setup: Setup, render: RenderCallable | None, max_tasks: int) -> None:
-    """A worker process: warm up, then render tasks until told to stop or ``max_tasks``."""
+    """A worker process: warm up, then render tasks until told to stop or ``max_tasks``.
+
+    The cyclic garbage collector never runs during a render: what warm-up and the first
+    document built (fonts, stylesheets, content, caches) is frozen out of its reach, and each
+    document's garbage is collected once its result has been sent (about 15 ms, against about
+    50 ms of automatic collections inside a render).
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides how Ctrl-C ends a run
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     warm(setup)
+    gc.freeze()
+    gc.disable()
     try:
-        for _ in range(max_tasks):
+        for done in range(max_tasks):
             try:
                 message = conn.recv()
             except (EOFError, OSError):  # the parent has gone
@@ -189,6 +198,9 @@ def _serve(conn: Connection, setup: Setup, render: RenderCallable | None, max_ta
                 conn.send((seq, result))
             except OSError:
                 return
+            gc.collect()
+            if done == 0:
+                gc.freeze()
     finally:
         release_renderer()
 
@@ -299,6 +311,8 @@ class WorkerPool:
                 next_out += 1
             if exhausted and next_out == self.seq:
                 return
+            if not exhausted and len(self.tasks) < self.jobs * WINDOW_PER_JOB:
+                continue  # the window drained (e.g. skipped rows): take more before waiting
             self._step()
 
     def _feed(self, seq: int) -> None:
