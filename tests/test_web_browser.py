@@ -180,6 +180,33 @@ def test_a_batch_shows_live_progress_and_gives_a_zip(
     assert page.url.endswith("/batch")
 
 
+def test_everything_works_without_javascript(browser: Browser, server: str, tmp_path: Path) -> None:
+    context = browser.new_context(java_script_enabled=False, accept_downloads=True)
+    page = context.new_page()
+    page.goto(server)
+    assert page.locator("#therapy-filter").count() == 0  # the script adds it
+    page.select_option("#field-tumor_site", "appendix")
+    page.check("#therapy-appendectomy")
+    page.select_option("#status-appendectomy", "completed")
+    page.select_option("#field-pancreatic_surgery", "none")
+    page.click("#check")
+    assert page.locator("#ready").is_visible()
+    with page.expect_download() as download:
+        page.click("#download")
+    assert download.value.suggested_filename == "handout.pdf"
+    csv = tmp_path / "two.csv"
+    rows = (ROOT / "tests" / "data" / "csv" / "clinic-day.csv").read_text(encoding="utf-8")
+    csv.write_text("\n".join(rows.splitlines()[:3]) + "\n", encoding="utf-8")
+    upload(page, server, csv)
+    page.click("#start")
+    deadline = time.monotonic() + 60
+    while page.locator("#refresh").count() and time.monotonic() < deadline:
+        time.sleep(0.5)
+        page.click("#refresh")  # no script: the nurse follows the refresh link
+    assert "2 written" in page.inner_text("#summary")
+    context.close()
+
+
 def focus_ring(page: Page) -> dict[str, Any]:
     return page.evaluate(
         """() => {
