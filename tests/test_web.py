@@ -34,7 +34,7 @@ from careplan.resources import CONTENT_DIR
 from careplan.vocab import load_vocabulary
 from careplan.web import form as webform
 from careplan.web.app import CSP, WebSettings, create_app
-from careplan.web.server import Server, is_loopback
+from careplan.web.server import Server, allowed_hosts, is_loopback
 from careplan.web.workers import MAX_ROWS, Batches, WarmRenderer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -405,6 +405,21 @@ def test_only_loopback_addresses_are_loopback() -> None:
     assert is_loopback("localhost")
     assert not is_loopback("0.0.0.0")
     assert not is_loopback("192.168.1.2")
+
+
+def test_another_host_is_added_to_the_allowed_hosts_and_still_needs_the_token(
+    settings: WebSettings,
+) -> None:
+    assert allowed_hosts("127.0.0.1") == ("127.0.0.1", "localhost")
+    hosts = allowed_hosts("192.168.1.2")
+    assert hosts == ("127.0.0.1", "localhost", "192.168.1.2")
+    app = create_app(WebSettings(TOKEN, Clinic(), settings.renderer, settings.batches, hosts))
+    client = app.test_client()
+    headers = {"Host": "192.168.1.2:8000"}
+    assert client.get("/", headers=headers).status_code == 403
+    assert client.get(f"/?token={TOKEN}", headers=headers).status_code == 303
+    assert client.get("/", headers=headers).status_code == 200
+    assert client.get("/", headers={"Host": "192.168.1.3"}).status_code == 400
 
 
 def test_the_server_stops_when_idle_and_removes_its_folders() -> None:

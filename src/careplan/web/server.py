@@ -40,6 +40,11 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def allowed_hosts(host: str) -> tuple[str, ...]:
+    """Return the Host names the page answers to: loopback's, and ``host`` when it is another."""
+    return LOOPBACK_HOSTS if host in LOOPBACK_HOSTS else (*LOOPBACK_HOSTS, host)
+
+
 class Server:
     """One launch: the warm worker, the batches, the application and its waitress server."""
 
@@ -59,13 +64,12 @@ class Server:
         self.renderer = WarmRenderer(clinic)
         self.batches = Batches(clinic_path, jobs or default_jobs())
         self.stopped = threading.Event()
-        hosts = LOOPBACK_HOSTS if host in LOOPBACK_HOSTS else (*LOOPBACK_HOSTS, host)
         self.settings = WebSettings(
             token=secrets.token_urlsafe(32),
             clinic=clinic,
             renderer=self.renderer,
             batches=self.batches,
-            hosts=hosts,
+            hosts=allowed_hosts(host),
             on_quit=lambda: threading.Timer(QUIT_DELAY, self.stop).start(),
         )
         self.app = create_app(self.settings)

@@ -33,6 +33,7 @@ MAX_ROWS = 1000
 INPUT_NAME = "input.csv"
 MERGED_NAME = "all.pdf"
 ZIP_NAME = "handouts.zip"
+STOP_SECONDS = 30  # a batch that does not stop by then is left to die with the server
 CHECKED, RUNNING, DONE, STOPPED = "checked", "running", "done", "stopped"
 
 
@@ -245,5 +246,5 @@ class Batches:
         job, thread = self.current, self.thread
         if job is not None and thread is not None:
             job.progress.cancelled = True
-            thread.join()
+            thread.join(timeout=STOP_SECONDS)
         shutil.rmtree(self.root, ignore_errors=True)
