@@ -2,11 +2,12 @@
 
 Starts the server, fills the form with the profile (as a browser posts it) and times each
 "Download the PDF" request from sending it to the last byte of the PDF (wall clock, one warm
-worker). Then runs ``careplan render`` of the same profile in a fresh process each time and
-takes its CPU seconds (user + system, from the operating system). Both print the same date.
-Target: the warm download's median at most half the cold render's median CPU.
+worker). In turn with those, runs ``careplan render`` of the same profile in a fresh process
+and takes its CPU seconds (user + system, from the operating system), so that both see the
+same machine (it may be shared). Both print the same date. Target: the warm download's median
+at most half the cold render's median CPU.
 
-    .venv/bin/python benchmarks/bench_serve.py --requests 10 --renders 10
+    .venv/bin/python benchmarks/bench_serve.py --pairs 10
 """
 
 from __future__ import annotations
@@ -55,8 +56,8 @@ def form_body(profile: Path, csrf: str) -> bytes:
     return urllib.parse.urlencode(data).encode()
 
 
-def warm_downloads(profile: Path, requests: int) -> tuple[list[float], int]:
-    """Return the wall seconds of each timed download, and the PDF's size."""
+def measure(profile: Path, pairs: int) -> tuple[list[float], list[float], int]:
+    """Return the wall seconds of each warm download, the CPU of each cold render, PDF size."""
     server = subprocess.Popen(
         [*CAREPLAN, "serve", "--no-browser"], stdout=subprocess.PIPE, text=True
     )
@@ -74,15 +75,19 @@ def warm_downloads(profile: Path, requests: int) -> tuple[list[float], int]:
         body = form_body(profile, token.group(1))
         download = found.group(1).split("?")[0] + "download"
         size = len(opener.open(download, body).read())  # waits for the warm-up handout
-        times = []
-        for _ in range(requests):
-            start = time.perf_counter()
-            with opener.open(download, body) as response:
-                data = response.read()
-            times.append(time.perf_counter() - start)
-            if not data.startswith(b"%PDF-"):
-                raise SystemExit("the download is not a PDF")
-        return times, size
+        warm, cold = [], []
+        with tempfile.TemporaryDirectory() as scratch:
+            output = str(Path(scratch) / "cold.pdf")
+            render = [*CAREPLAN, "render", str(profile), "--date", DATE, "-o", output, "--force"]
+            for _ in range(pairs):
+                start = time.perf_counter()
+                with opener.open(download, body) as response:
+                    data = response.read()
+                warm.append(time.perf_counter() - start)
+                if not data.startswith(b"%PDF-"):
+                    raise SystemExit("the download is not a PDF")
+                cold.append(cpu_seconds(render))
+        return warm, cold, size
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
@@ -91,15 +96,10 @@ def warm_downloads(profile: Path, requests: int) -> tuple[list[float], int]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--requests", type=int, default=10, help="timed downloads (at least 10)")
-    parser.add_argument("--renders", type=int, default=10, help="cold renders")
+    parser.add_argument("--pairs", type=int, default=10, help="download/render pairs (10 or more)")
     parser.add_argument("--profile", type=Path, default=PROFILE)
     args = parser.parse_args()
-    warm, size = warm_downloads(args.profile, max(args.requests, 10))
-    with tempfile.TemporaryDirectory() as scratch:
-        output = str(Path(scratch) / "cold.pdf")
-        command = [*CAREPLAN, "render", str(args.profile), "--date", DATE, "-o", output]
-        cold = [cpu_seconds([*command, "--force"]) for _ in range(args.renders)]
+    warm, cold, size = measure(args.profile, max(args.pairs, 10))
     warm_median, cold_median = statistics.median(warm), statistics.median(cold)
     print(f"profile: {args.profile.name} ({size:,} bytes of PDF)")
     print(
