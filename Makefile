@@ -7,11 +7,12 @@ PYTHON ?= python3
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # WeasyPrint's system libraries; HarfBuzz-subset makes fonts small and PDFs reproducible;
 # poppler-utils turns pages into PNG for review; DejaVu and Noto (with CJK) print names in other
-# scripts.
+# scripts; chromium-headless-shell is the browser the web page's tests drive (Debian's build:
+# Playwright's own download cannot be used, and Ubuntu ships Chromium only as a snap).
 SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fontconfig \
-	fonts-dejavu-core fonts-noto-core fonts-noto-cjk poppler-utils
+	fonts-dejavu-core fonts-noto-core fonts-noto-cjk poppler-utils chromium-headless-shell
 
-.PHONY: demo test lint golden system-deps clean
+.PHONY: demo test lint golden screenshots system-deps clean
 
 system-deps:
 	@if command -v dpkg >/dev/null && ! dpkg -s $(SYSTEM_PACKAGES) >/dev/null 2>&1; then \
@@ -38,7 +39,7 @@ demo: system-deps $(VENV)/.installed
 	@echo "Handouts are in $(OUT)/ (one per profile; $(OUT)/clinic-day/ holds the CSV batch)"
 
 lint: $(VENV)/.installed
-	$(VENV)/bin/ruff check src tests benchmarks
+	$(VENV)/bin/ruff check src tests benchmarks tools
 	$(VENV)/bin/mypy
 
 test: system-deps $(VENV)/.installed lint
@@ -47,6 +48,10 @@ test: system-deps $(VENV)/.installed lint
 # Rewrite tests/data/golden-pdfs.sha256 after a change that alters the PDFs on purpose.
 golden: system-deps $(VENV)/.installed
 	$(VENV)/bin/pytest -q tests/test_golden.py --update-golden
+
+# Rewrite docs/images/web-form.png from a real careplan serve session in headless Chromium.
+screenshots: system-deps $(VENV)/.installed
+	$(VENV)/bin/python tools/web_screenshot.py docs/images/web-form.png
 
 clean:
 	rm -rf $(OUT) build dist .pytest_cache

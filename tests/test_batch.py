@@ -173,6 +173,23 @@ def test_skip_existing_renders_only_what_changed(runner: CliRunner, tmp_path: Pa
     assert options.stderr.splitlines()[-1] == "1 written, 0 failed, 0 skipped"
 
 
+def test_skipped_rows_that_fill_the_window_never_hang_the_run(tmp_path: Path) -> None:
+    """Four skipped rows fill one worker's window; the run must go on to the rows after them."""
+    rows = [f"S-{n},Name {n},stomach,active_surveillance,none" for n in range(1, 7)]
+    csv_path = tmp_path / "six.csv"
+    csv_path.write_text("\n".join([HEADER, *rows]) + "\n", encoding="utf-8")
+    outdir = tmp_path / "out"
+    command = [sys.executable, "-m", "careplan", "batch", str(csv_path), "-o", str(outdir)]
+    command += ["--date", DATE, "--jobs", "1"]
+    assert subprocess.run(command, capture_output=True, timeout=120).returncode == 0
+    rows[4:] = [row.replace("stomach", "rectum") for row in rows[4:]]
+    csv_path.write_text("\n".join([HEADER, *rows]) + "\n", encoding="utf-8")
+    again = subprocess.run(
+        [*command, "--skip-existing"], capture_output=True, text=True, timeout=120
+    )
+    assert again.stderr.splitlines()[-1] == "2 written, 0 failed, 4 skipped"
+
+
 def test_only_reprints_chosen_ids(runner: CliRunner, tmp_path: Path) -> None:
     outdir = tmp_path / "out"
     result = batch(runner, two_rows(tmp_path), outdir, "--only", "a-2,Z-9")

@@ -327,6 +327,21 @@ def test_the_clinicians_copy_is_english_only(
     result = runner.invoke(cli, args)
     assert result.exit_code == 2
     assert "--chart-copy" in result.stderr
+    spanish = write_profile(
+        {
+            "tumor_site": "lung",
+            "therapies": ["lung_resection"],
+            "pancreatic_surgery": "none",
+            "language": "es",
+        }
+    )
+    out = spanish.with_suffix(".pdf")
+    args = ["render", str(spanish), "--copy", "clinician", "--allow-pending", "-o", str(out)]
+    result = runner.invoke(cli, args)
+    assert result.exit_code == 0, result.stderr
+    text = extract_pdf_text(out.read_bytes())
+    assert LIBRARY.ui["en"]["clinician_copy"] in text  # a Spanish profile's clinician copy is
+    assert LIBRARY.ui["es"]["call_heading"] not in text  # in English, for the chart
 
 
 def test_batch_in_spanish_writes_both_copies_and_merges_the_patients(

@@ -11,6 +11,7 @@ only what changed; ``--merge`` assembles one print file after the workers finish
 from __future__ import annotations
 
 import signal
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,6 +42,7 @@ from careplan.worker import (
     RenderCallable,
     RowResult,
     Setup,
+    StartMethod,
     Task,
     WorkerPool,
     commit_staged,
@@ -67,6 +69,7 @@ def run_batch(
     fmt: str = "pdf",
     progress: Progress | None = None,
     render: RenderCallable | None = None,
+    context: StartMethod = "fork",  # how workers start: "spawn" from a threaded server
 ) -> BatchSummary:
     """Render every row of ``input_path`` into ``outdir``; see the module docstring.
 
@@ -90,9 +93,8 @@ def run_batch(
     with folder_lock(outdir):
         remove_stale_temporaries(outdir)
         manifest = Manifest(outdir)
-        for path in (report, merge):
-            if path is not None:
-                check_replace(path, owner_id=None, force=force, listed=manifest.lists(path.name))
+        for path in filter(None, (report, merge)):
+            check_replace(path, owner_id=None, force=force, listed=manifest.lists(path.name))
         inside = [p.name for p in (report, merge) if p and p.parent.resolve() == outdir.resolve()]
         run = _Run(
             outdir=outdir,
@@ -108,6 +110,7 @@ def run_batch(
             skip_existing=skip_existing,
             progress=progress,
             summary=BatchSummary(report=report),
+            context=context,
         )
         run.render(records.rows, jobs or default_jobs(), render)
         run.summary.problems.extend(records.problems)
@@ -129,6 +132,7 @@ class _Run:
     skip_existing: bool
     progress: Progress | None
     summary: BatchSummary
+    context: StartMethod = "fork"
     written: list[Path] = field(default_factory=list)
 
     def tasks(self, rows: Iterable[Record]) -> Iterator[Task]:
@@ -196,8 +200,9 @@ class _Run:
         if self.progress:
             self.progress.start(sum(1 for _ in rows()))
         report = ReportWriter(self.summary.report or self.outdir / REPORT_NAME)
-        pool = WorkerPool(self.setup, jobs, render=render)
-        previous = signal.signal(signal.SIGTERM, _raise_terminated)
+        pool = WorkerPool(self.setup, jobs, render=render, context=self.context)
+        main = threading.current_thread() is threading.main_thread()  # only it may set signals
+        previous = signal.signal(signal.SIGTERM, _raise_terminated) if main else None
         try:
             for task, result in pool.run(self.tasks(rows())):
                 self.finish(report, task, result)
@@ -214,7 +219,8 @@ class _Run:
             report.discard()
             raise
         finally:
-            signal.signal(signal.SIGTERM, previous)
+            if main:
+                signal.signal(signal.SIGTERM, previous)
             self.manifest.save()
             if self.progress:
                 self.progress.finish()

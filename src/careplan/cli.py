@@ -196,8 +196,9 @@ def validate(ctx: click.Context, file: str) -> None:
 
 def _register() -> None:
     from careplan.cli_reference import explain, modules, translations, vocab
+    from careplan.cli_serve import serve
 
-    for command in (vocab, explain, modules, translations):
+    for command in (vocab, explain, modules, translations, serve):
         cli.add_command(command)
 
 

@@ -76,8 +76,9 @@ def effective_options(profile: Profile, options: RenderOptions) -> RenderOptions
 
 
 def effective_profile(profile: Profile, options: RenderOptions) -> Profile:
-    """Return the profile as it prints: in the language the options ask for, if any."""
-    language = "en" if options.chart_of else options.language
+    """Return the profile as it prints: in the language the options ask for, if any; a chart
+    copy and a clinician's copy are in English."""
+    language = "en" if options.chart_of or options.copy == "clinician" else options.language
     return replace(profile, language=language) if language else profile
 
 

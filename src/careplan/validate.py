@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from careplan.errors import Problem, ProfileError
 from careplan.fonts import font_problems
 from careplan.formats import FORMATS
-from careplan.inputs import read_records, to_profile
+from careplan.inputs import Record, Records, read_records, to_profile
 from careplan.library import load_library
 from careplan.output import OutputNames
 from careplan.plan import clinical_checks
@@ -38,17 +39,26 @@ class ValidationReport:
         return f"{self.valid} valid, {self.invalid} invalid"
 
 
-def validate_input(path: str | Path) -> ValidationReport:
-    """Read and validate every record of ``path``; list every problem, render nothing."""
+@dataclass
+class RecordCheck:
+    """One record checked: the file name ``batch`` gives it, its problems and warnings."""
+
+    record: Record
+    name: str
+    problems: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+
+
+def check_records(records: Records) -> Iterator[RecordCheck]:
+    """Validate each record in turn (as ``validate`` and the web page's batch report do)."""
     vocab = load_vocabulary()
     library = load_library()
-    records = read_records(path, vocab=vocab)
-    report = ValidationReport(records.name, records.kind, list(records.warnings))
     names = OutputNames(FORMATS["pdf"].suffix)
     for record in records.rows():
         name, earlier = names.assign(record)
+        check = RecordCheck(record, name)
         if earlier:
-            report.warnings.append(
+            check.warnings.append(
                 Problem(
                     record.source,
                     "id",
@@ -58,15 +68,26 @@ def validate_input(path: str | Path) -> ValidationReport:
         try:
             parsed = to_profile(record, vocab=vocab)
         except ProfileError as error:
-            report.problems.extend(error.problems)
-            report.invalid += 1
+            check.problems.extend(error.problems)
+            yield check
             continue
-        report.valid += 1
-        report.warnings.extend(parsed.warnings)
-        report.warnings.extend(
+        check.warnings.extend(parsed.warnings)
+        check.warnings.extend(
             Problem(record.source, None, text)
             for text in clinical_checks(parsed.profile, library, vocab)
         )
-        report.warnings.extend(font_problems(parsed.profile, record.source))
+        check.warnings.extend(font_problems(parsed.profile, record.source))
+        yield check
+
+
+def validate_input(path: str | Path) -> ValidationReport:
+    """Read and validate every record of ``path``; list every problem, render nothing."""
+    records = read_records(path, vocab=load_vocabulary())
+    report = ValidationReport(records.name, records.kind, list(records.warnings))
+    for check in check_records(records):
+        report.warnings.extend(check.warnings)
+        report.problems.extend(check.problems)
+        report.valid += not check.problems
+        report.invalid += bool(check.problems)
     report.problems[:0] = records.problems
     return report

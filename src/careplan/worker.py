@@ -14,6 +14,7 @@ unexpectedly (signal N)". Nothing waits forever on a dead process. Workers are r
 from __future__ import annotations
 
 import contextlib
+import gc
 import hashlib
 import multiprocessing
 import os
@@ -37,6 +38,7 @@ MAX_TASKS_PER_WORKER = 400  # bounds WeasyPrint's slow memory growth (≈20 KB p
 WINDOW_PER_JOB = 4  # rows in flight per worker: enough to keep it busy, never the whole file
 
 WRITTEN, FAILED, SKIPPED = "written", "failed", "skipped"
+StartMethod = Literal["fork", "spawn"]  # "spawn" from a process with threads (a web server)
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,7 @@ class Task:
     listed: bool = False  # the target is listed in its folder's manifest (careplan wrote it)
     decided: RowResult | None = None  # already settled (e.g. skipped): no worker needed
     chart_target: Path | None = None  # where the English chart copy goes (--chart-copy)
+    options: RenderOptions | None = None  # None: the pool's ``Setup.options``
 
 
 def failed(task: Task, *problems: Problem) -> RowResult:
@@ -124,7 +127,7 @@ def render_task(task: Task) -> RowResult:
     record = task.record
     if _SETUP is None or _BROKEN:
         return failed(task, Problem(record.source, None, _BROKEN or "the renderer is not set up"))
-    options, staged = _SETUP.options, []
+    options, staged = task.options or _SETUP.options, []
     try:
         parsed = to_profile(record)
         kwargs: dict[str, Any] = {
@@ -210,12 +213,20 @@ def default_jobs() -> int:
 
 
 def _serve(conn: Connection, setup: Setup, render: RenderCallable | None, max_tasks: int) -> None:
-    """A worker process: warm up, then render tasks until told to stop or ``max_tasks``."""
+    """A worker process: warm up, then render tasks until told to stop or ``max_tasks``.
+
+    The cyclic garbage collector never runs during a render: what warm-up and the first
+    document built (fonts, stylesheets, content, caches) is frozen out of its reach, and each
+    document's garbage is collected once its result has been sent (about 15 ms, against about
+    50 ms of automatic collections inside a render).
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides how Ctrl-C ends a run
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     warm(setup)
+    gc.freeze()
+    gc.disable()
     try:
-        for _ in range(max_tasks):
+        for done in range(max_tasks):
             try:
                 message = conn.recv()
             except (EOFError, OSError):  # the parent has gone
@@ -228,6 +239,9 @@ def _serve(conn: Connection, setup: Setup, render: RenderCallable | None, max_ta
                 conn.send((seq, result))
             except OSError:
                 return
+            gc.collect()
+            if done == 0:
+                gc.freeze()
     finally:
         release_renderer()
 
@@ -256,7 +270,7 @@ class WorkerPool:
         jobs: int,
         *,
         render: RenderCallable | None = None,
-        context: Literal["fork", "spawn"] = "fork",
+        context: StartMethod = "fork",
         max_tasks: int = MAX_TASKS_PER_WORKER,
     ) -> None:
         self.setup = setup
@@ -338,6 +352,8 @@ class WorkerPool:
                 next_out += 1
             if exhausted and next_out == self.seq:
                 return
+            if not exhausted and len(self.tasks) < self.jobs * WINDOW_PER_JOB:
+                continue  # the window drained (e.g. skipped rows): take more before waiting
             self._step()
 
     def _feed(self, seq: int) -> None:
