@@ -301,7 +301,7 @@ def test_every_render_option_has_a_control() -> None:
 
     names = {f.name for f in dataclasses.fields(RenderOptions)}
     assert {o.name for o in webform.option_fields()} == names - webform.NOT_ON_THE_PAGE
-    assert webform.NOT_ON_THE_PAGE == {"chart_copy", "chart_of"}
+    assert {"chart_copy", "chart_of"} == webform.NOT_ON_THE_PAGE
     assert "large_print" not in {o.name for o in webform.option_fields(exclude={"large_print"})}
 
 

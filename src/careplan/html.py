@@ -31,11 +31,13 @@ NOTE_LINES = 4
 NOTE_LINES_LARGE = 6
 LARGE_LOG_ENTRIES = 2  # entries per diary in large print (copy the page for more)
 RUNNING_NAME = 32  # characters of the name in the page header; longer names end in "…"
-# Large print: how much of a page the signs of one call-box part may fill, in lines of 18 pt
-# text (the heading, both numbers and the group headings take the rest), and how many
+# Large print: how much of a page the signs of one call-box part and their group headings may
+# fill, in lines of 18 pt text (the box heading and the numbers take the rest), and how many
 # characters fit on a line 6 inches wide.
-CALL_PART_LINES = 11.0
+CALL_PART_LINES = 18.0
 LARGE_LINE_CHARS = 36
+GROUP_HEADING_LINES = {"emergency": 1.2, "call": 2.4}  # "Call your care team ..." takes two
+BLANK_NUMBER_LINES = 3.0  # care-team numbers as lines to write on, with their labels
 # Normal print: the call box goes before the plan at a glance when the estimate of page 1
 # stays within this many points (US Letter holds 690 under its margins).
 PAGE_ONE_POINTS = 660
@@ -72,17 +74,25 @@ def running_name(name: str | None) -> str:
     return name[: RUNNING_NAME - 1].rstrip() + "…"
 
 
-def call_box_parts(signs: Sequence[SignLine], large_print: bool) -> list[CallPart]:
-    """Split the call box into pages (large print only), never inside a sign."""
+def call_box_parts(
+    signs: Sequence[SignLine], large_print: bool, *, missing_numbers: bool = False
+) -> list[CallPart]:
+    """Split the call box into pages (large print only), never inside a sign; numbers to
+    write in (no clinic value) take more of each page."""
     if not large_print:
         return [_part(list(signs))]
     parts: list[list[SignLine]] = [[]]
     used = 0.0
     for sign in signs:
+        heading = GROUP_HEADING_LINES["emergency" if sign.level == "emergency" else "call"]
         cost = len(textwrap.wrap(sign.text, LARGE_LINE_CHARS)) + 0.35  # and the space after it
-        if parts[-1] and used + cost > CALL_PART_LINES:
+        if not any(s.level == sign.level for s in parts[-1]):
+            cost += heading  # the group's heading comes first on this page
+        if parts[-1] and used + cost > CALL_PART_LINES - (
+            BLANK_NUMBER_LINES if missing_numbers else 0
+        ):
             parts.append([])
-            used = 0.0
+            used, cost = 0.0, len(textwrap.wrap(sign.text, LARGE_LINE_CHARS)) + 0.35 + heading
         parts[-1].append(sign)
         used += cost
     return [_part(p) for p in parts]
@@ -334,7 +344,9 @@ def render_html(
             key_points_heading=ui["key_points_heading"][len(plan.key_points) - 1]
             if plan.key_points
             else "",
-            call_box=call_box_parts(plan.signs, large_print),
+            call_box=call_box_parts(
+                plan.signs, large_print, missing_numbers=clinic.missing_numbers
+            ),
             box_first=box_fits_page_one(
                 plan.signs,
                 large_print,
