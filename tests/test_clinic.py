@@ -96,3 +96,28 @@ def test_fetcher_reads_only_assets_and_the_named_logo(tmp_path: Path) -> None:
     for url in (other.as_uri(), "file:///etc/passwd", "https://example.org/x.png"):
         with pytest.raises(ValueError, match="blocked"):
             fetcher.fetch(url)
+
+
+def test_a_handout_with_a_logo_does_not_depend_on_the_folder(tmp_path: Path) -> None:
+    """The same clinic file and logo in two folders give byte-identical PDFs (golden hashes
+    hold on any checkout): the logo goes into the HTML as data, never as a file address."""
+    import datetime as dt
+    import shutil
+
+    from careplan.inputs import load_profile
+    from careplan.options import RenderOptions
+    from careplan.render import render_profile
+
+    profile = load_profile(ROOT / "profiles" / "rectal-net-endoscopic-removal.yaml").profile
+    options = RenderOptions(date=dt.date(2026, 11, 26))
+    made = []
+    for folder in ("one", "two/deeper"):
+        place = tmp_path / folder
+        place.mkdir(parents=True)
+        for name in ("clinic.yaml", "clinic-logo.png"):
+            shutil.copy(ROOT / "examples" / name, place / name)
+        clinic = load_clinic(place / "clinic.yaml")
+        document = render_profile(profile, options=options, clinic=clinic)
+        assert str(place) not in document.html
+        made.append(document.data)
+    assert made[0] == made[1]

@@ -8,18 +8,20 @@ sized to a bank card, and the drawings with their words.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import re
 import textwrap
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError
 from markupsafe import Markup, escape
 
-from careplan.clinic import PRRT_MEASURES, Clinic
+from careplan.clinic import LOGO_TYPES, PRRT_MEASURES, Clinic
 from careplan.errors import RenderError
 from careplan.library import PLACEHOLDER, Library
 from careplan.options import RenderOptions
@@ -261,6 +263,14 @@ def footer_bottom_margin(meta: str, disclaimer: str, large_print: bool) -> float
     return base + step * (lines - 2)
 
 
+def logo_data_url(path: Path) -> str:
+    """Return the clinic's logo as a ``data:`` URL: the PDF then depends on the image, never
+    on the folder it was read from (WeasyPrint names an image after its URL)."""
+    data = path.read_bytes()
+    kind = next((t for magic, t in LOGO_TYPES.items() if data.startswith(magic)), "image/png")
+    return f"data:{kind};base64,{base64.b64encode(data).decode('ascii')}"
+
+
 def chart_language(language: str | None) -> str | None:
     """Return the English name of the language a chart copy's handout is in."""
     if language is None:
@@ -336,7 +346,7 @@ def render_html(
             id_digest=id_digest,
             notes=plan.notes,
             clinic=reader,
-            logo_url=clinic.logo.as_uri() if clinic.logo else None,
+            logo_url=logo_data_url(clinic.logo) if clinic.logo else None,
             large_print=large_print,
             paper=options.paper,
             made_on=long_date(options.date),
