@@ -380,3 +380,21 @@ def test_modules_in_spanish(runner: CliRunner) -> None:
     result = runner.invoke(cli, ["translations", "es"])
     assert result.exit_code == 0, result.stderr
     assert "modules/treatment/prrt.yaml" in result.output
+
+
+def test_two_medicine_names_are_joined_as_spanish_joins_them() -> None:
+    """Spanish writes "u" for "o" before a word starting with the sound o."""
+    from careplan.inputs import Record
+    from careplan.plan import profile_words
+
+    values = {
+        "tumor_site": "small_intestine",
+        "therapies": "lanreotide:current; octreotide_sc:current",
+        "pancreatic_surgery": "none",
+    }
+    profile = to_profile(Record("test", None, values)).profile
+    vocab = load_vocabulary()
+    spanish = profile_words(profile, vocab, LIBRARY.ui["es"], "es")
+    english = profile_words(profile, vocab, LIBRARY.ui["en"], "en")
+    assert "lanreotida u octreotida" in spanish.values()
+    assert any(" or octreotide" in v for v in english.values())

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cache
 from typing import Any
@@ -302,9 +302,25 @@ def profile_words(
     for word in vocab.profile_words.values():
         held = [t for t in profile.therapies if word.group in vocab.therapy_groups(t.id)]
         ongoing = [t for t in held if t.status != "completed"] or held
-        names = dict.fromkeys(vocab.therapies.terms[t.id].name[lang] for t in ongoing)
-        words[word.name] = f" {ui['word_or']} ".join(names) or word.default[lang]
+        names = list(dict.fromkeys(vocab.therapies.terms[t.id].name[lang] for t in ongoing))
+        words[word.name] = _either(names, ui["word_or"], lang) or word.default[lang]
     return words
+
+
+# Spanish writes "u" for "o" before a word that starts with the sound o ("lanreotida u
+# octreotida"); the only grammar rule careplan needs to join words.
+OR_BEFORE_O = {"es": "u"}
+
+
+def _either(names: Sequence[str], word_or: str, lang: str) -> str:
+    """Join names with "or", as the language does before each name."""
+    out = names[0] if names else ""
+    for name in names[1:]:
+        joiner = word_or
+        if lang in OR_BEFORE_O and name.lower().startswith(("o", "ho")):
+            joiner = OR_BEFORE_O[lang]
+        out += f" {joiner} {name}"
+    return out
 
 
 def _title(profile: Profile, ui: dict[str, Any]) -> str:
