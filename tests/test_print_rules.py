@@ -242,11 +242,15 @@ def test_call_box_pages_repeat_heading_and_numbers(h: Handout) -> None:
             assert value is None or value in h.texts[i]
     if len(pages) > 1:  # too big for one page: each part starts a page of its own
         assert all(t_starts(h.texts[i], UI["call_heading"]) for i in pages)
+    note = normalize_text(UI["call_note"])[:30]
+    closing = [i for i, t in enumerate(h.texts) if note in t]
+    assert closing == [pages[-1]], "the box's closing note runs on to a page of its own"
 
 
 def test_numbers_never_wrap(h: Handout) -> None:
-    """Every phone number, and every number with its unit, sits on one line."""
-    values = [h.clinic.get(n) for n in ("phone", "after_hours_phone", "emergency_number")]
+    """Every phone number, and every clinic number with its unit, sits on one line."""
+    names = ("phone", "after_hours_phone", "emergency_number", "fever_threshold", "glucose_low")
+    values = [h.clinic.get(n) for n in names]
     for value in filter(None, values):
         for i, page in enumerate(h.pdf.pages):
             if value not in h.texts[i]:

@@ -40,6 +40,7 @@ CALL_PART_LINES = 18.0
 LARGE_LINE_CHARS = 36
 GROUP_HEADING_LINES = {"emergency": 1.2, "call": 2.4}  # "Call your care team ..." takes two
 BLANK_NUMBER_LINES = 3.0  # care-team numbers as lines to write on, with their labels
+CALL_NOTE_LINES = 2.6  # "Not sure if it is serious? Call anyway. ..." at the foot of the box
 # Normal print: the call box goes before the plan at a glance when the estimate of page 1
 # stays within this many points (US Letter holds 690 under its margins).
 PAGE_ONE_POINTS = 660
@@ -59,6 +60,8 @@ FOOTER_LINE_MM = 5.6
 FOOTER_LINE_MM_LARGE = 9.6
 BOTTOM_MARGIN_MM = 19.0  # handout.css
 BOTTOM_MARGIN_MM_LARGE = 33.0  # large-print.css (1.3 in)
+# A clinic value this short ("100.4 °F (38 °C)", "70 mg/dL (3.9 mmol/L)") prints on one line.
+WHOLE_VALUE_CHARS = 24
 
 
 @dataclass(frozen=True)
@@ -83,6 +86,7 @@ def call_box_parts(
     write in (no clinic value) take more of each page."""
     if not large_print:
         return [_part(list(signs))]
+    capacity = CALL_PART_LINES - (BLANK_NUMBER_LINES if missing_numbers else 0)
     parts: list[list[SignLine]] = [[]]
     used = 0.0
     for sign in signs:
@@ -90,13 +94,13 @@ def call_box_parts(
         cost = len(textwrap.wrap(sign.text, LARGE_LINE_CHARS)) + 0.35  # and the space after it
         if not any(s.level == sign.level for s in parts[-1]):
             cost += heading  # the group's heading comes first on this page
-        if parts[-1] and used + cost > CALL_PART_LINES - (
-            BLANK_NUMBER_LINES if missing_numbers else 0
-        ):
+        if parts[-1] and used + cost > capacity:
             parts.append([])
             used, cost = 0.0, len(textwrap.wrap(sign.text, LARGE_LINE_CHARS)) + 0.35 + heading
         parts[-1].append(sign)
         used += cost
+    if len(parts[-1]) > 1 and used + CALL_NOTE_LINES > capacity:  # the note closes the box
+        parts.append([parts[-1].pop()])
     return [_part(p) for p in parts]
 
 
@@ -202,8 +206,9 @@ def _filler(clinic: Clinic | _ClinicReader, ui: dict[str, Any]) -> Callable[[obj
         def replace(match: re.Match[str]) -> str:
             name = match.group(1)
             value = clinic.get(name)
-            if value is not None:
-                return str(Markup('<span class="filled">{}</span>').format(value))
+            if value is not None:  # a short value (a number with its unit) never wraps
+                kind = "filled whole" if len(value) <= WHOLE_VALUE_CHARS else "filled"
+                return str(Markup('<span class="{}">{}</span>').format(kind, value))
             short = name.startswith("prrt_days")
             label = ui["blank_label"]["prrt_days" if short else name]
             return str(
