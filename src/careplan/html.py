@@ -91,14 +91,13 @@ def call_box_parts(
     used = 0.0
     for sign in signs:
         heading = GROUP_HEADING_LINES["emergency" if sign.level == "emergency" else "call"]
-        cost = len(textwrap.wrap(sign.text, LARGE_LINE_CHARS)) + 0.35  # and the space after it
-        if not any(s.level == sign.level for s in parts[-1]):
-            cost += heading  # the group's heading comes first on this page
-        if parts[-1] and used + cost > capacity:
+        lines = len(textwrap.wrap(sign.text, LARGE_LINE_CHARS)) + 0.35  # and the space after it
+        first_of_group = not any(s.level == sign.level for s in parts[-1])
+        if parts[-1] and used + lines + (heading if first_of_group else 0) > capacity:
             parts.append([])
-            used, cost = 0.0, len(textwrap.wrap(sign.text, LARGE_LINE_CHARS)) + 0.35 + heading
+            used, first_of_group = 0.0, True
         parts[-1].append(sign)
-        used += cost
+        used += lines + (heading if first_of_group else 0)  # a group's heading opens it here
     if len(parts[-1]) > 1 and used + CALL_NOTE_LINES > capacity:  # the note closes the box
         parts.append([parts[-1].pop()])
     return [_part(p) for p in parts]
@@ -326,13 +325,16 @@ def render_html(
         )
 
     chart_of = chart_language(options.chart_of)
-    marks = [
-        *([ui["translation_pending"]] if translation_pending else []),
-        *([str(ui["chart_copy"]).replace("{language}", chart_of)] if chart_of else []),
-        *([ui["clinician_copy"]] if options.copy == "clinician" else []),
+    chart_mark = str(ui["chart_copy"]).replace("{language}", chart_of) if chart_of else None
+    # The footer's marks, (text, bold): the template prints them and the margin is sized on them.
+    footer_marks = [
+        *([(ui["translation_pending"], True)] if translation_pending else []),
+        *([(chart_mark, True)] if chart_mark else []),
+        *([(ui["clinician_copy"], False)] if options.copy == "clinician" else []),
     ]
     made_on = f"{ui['prepared_on']} {long_date(options.date)}"
-    meta = " · ".join([*marks, f"{ui['content_version']} {plan.content_version}", made_on])
+    version = f"{ui['content_version']} {plan.content_version}"
+    meta = " · ".join([*(text for text, _ in footer_marks), version, made_on])
     template = environment().get_template("handout.html.j2")
     try:
         return template.render(
@@ -340,7 +342,8 @@ def render_html(
             ui=ui,
             copy=options.copy,
             translation_pending=translation_pending,
-            chart_of=chart_of,
+            chart_mark=chart_mark,
+            footer_marks=footer_marks,
             footer_margin=footer_bottom_margin(meta, ui["footer_disclaimer"], large_print),
             fill=_filler(reader, ui),
             field=_fielder(reader),
