@@ -130,6 +130,11 @@ class Module:
     path: str
     sha256: str  # of the module file: a clinic's sign-off names this hash
 
+    @property
+    def file(self) -> str:
+        """Return the module's file under content/ (what its translations are keyed by)."""
+        return str(Path(*Path(self.path).parts[1:]))
+
     def review_flags(self, today: dt.date) -> tuple[str, ...]:
         """Return what a reviewer should see flagged: pending review, past its review date."""
         flags = []
@@ -363,6 +368,19 @@ def unflat_words(english: Any, words: Mapping[str, Any], prefix: str = "") -> An
             for k, v in english.items()
         }
     return english
+
+
+@dataclass(frozen=True)
+class _Texts:
+    """Everything a language gives words to: read in English, then translated in place."""
+
+    modules: list[Module]
+    signs: dict[str, Sign]
+    glossary: tuple[GlossaryEntry, ...]
+    logs: dict[str, LogPage]
+    figures: dict[str, Figure]
+    sections: dict[str, dict[str, str]]
+    uis: dict[str, Any]  # ui.yaml by language
 
 
 class _Named(Mapping[str, Rule]):
@@ -858,44 +876,32 @@ class _Loader:
         if re.search(r"\son[a-z]+\s*=", svg):
             self.error(path, f"{where}.file", "must not contain event attributes")
 
-    def english_words(
-        self,
-        modules: list[Module],
-        signs: dict[str, Sign],
-        glossary: tuple[GlossaryEntry, ...],
-        logs: dict[str, LogPage],
-        figures: dict[str, Figure],
-        sections: dict[str, dict[str, str]],
-        ui: dict[str, Any],
-    ) -> dict[str, WordDict]:
+    def english_words(self, texts: _Texts) -> dict[str, WordDict]:
         """Return every translatable file's English words by id, keyed by the file's path
         under content/ (what a language's bilingual file must cover)."""
-        tables: dict[str, WordDict] = {
-            str(Path(m.path).relative_to(self.root.name)): module_words(m.text["en"])
-            for m in modules
-        }
-        tables["signs.yaml"] = {k: sign.text["en"] for k, sign in signs.items()}
+        tables: dict[str, WordDict] = {m.file: module_words(m.text["en"]) for m in texts.modules}
+        tables["signs.yaml"] = {k: sign.text["en"] for k, sign in texts.signs.items()}
         table: WordDict = {}
-        for entry in glossary:
+        for entry in texts.glossary:
             table[f"{entry.id}.term"] = entry.term["en"]
             table[f"{entry.id}.definition"] = entry.definition["en"]
             table[f"{entry.id}.match"] = entry.match["en"]
         tables["glossary.yaml"] = table
         table = {}
-        for log in logs.values():
+        for log in texts.logs.values():
             table[f"{log.id}.title"] = log.title["en"]
             table[f"{log.id}.how_to"] = log.how_to["en"]
             table[f"{log.id}.columns"] = log.columns["en"]
         tables["logs.yaml"] = table
         table = {}
-        for figure in figures.values():
+        for figure in texts.figures.values():
             if figure.alt["en"]:
                 table[f"{figure.id}.alt"] = figure.alt["en"]
             table[f"{figure.id}.caption"] = figure.caption["en"]
             table.update((f"{figure.id}.label.{k}", v) for k, v in figure.labels["en"].items())
         tables["figures.yaml"] = table
-        tables["library.yaml"] = {f"sections.{k}": v["en"] for k, v in sections.items()}
-        tables["ui.yaml"] = flat_words(ui)
+        tables["library.yaml"] = {f"sections.{k}": v["en"] for k, v in texts.sections.items()}
+        tables["ui.yaml"] = flat_words(texts.uis["en"])
         return tables
 
     def editions(self, language: str) -> dict[str, Source]:
@@ -919,16 +925,7 @@ class _Loader:
         return out
 
     def translate(
-        self,
-        language: str,
-        tables: dict[str, WordDict],
-        modules: list[Module],
-        signs: dict[str, Sign],
-        glossary: tuple[GlossaryEntry, ...],
-        logs: dict[str, LogPage],
-        figures: dict[str, Figure],
-        sections: dict[str, dict[str, str]],
-        uis: dict[str, Any],
+        self, language: str, tables: dict[str, WordDict], texts: _Texts
     ) -> dict[str, Translation]:
         """Give every text its words in ``language``; the rules stay the English file's."""
         found: dict[str, Translation] = {}
@@ -943,29 +940,28 @@ class _Loader:
         if len(found) < len(tables):
             return found
         words = {name: done.words for name, done in found.items()}
-        for module in modules:
-            name = str(Path(module.path).relative_to(self.root.name))
-            module.text[language] = translate_module(module.text["en"], words[name])
-        for sign in signs.values():
+        for module in texts.modules:
+            module.text[language] = translate_module(module.text["en"], words[module.file])
+        for sign in texts.signs.values():
             sign.text[language] = str(words["signs.yaml"][sign.id])
-        for entry in glossary:
+        for entry in texts.glossary:
             entry.term[language] = str(words["glossary.yaml"][f"{entry.id}.term"])
             entry.definition[language] = str(words["glossary.yaml"][f"{entry.id}.definition"])
             entry.match[language] = tuple(words["glossary.yaml"][f"{entry.id}.match"])
-        for log in logs.values():
+        for log in texts.logs.values():
             log.title[language] = str(words["logs.yaml"][f"{log.id}.title"])
             log.how_to[language] = str(words["logs.yaml"][f"{log.id}.how_to"])
             log.columns[language] = tuple(words["logs.yaml"][f"{log.id}.columns"])
-        for figure in figures.values():
+        for figure in texts.figures.values():
             table = words["figures.yaml"]
             figure.alt[language] = str(table.get(f"{figure.id}.alt", ""))
             figure.caption[language] = str(table[f"{figure.id}.caption"])
             figure.labels[language] = {
                 k: str(table[f"{figure.id}.label.{k}"]) for k in figure.labels["en"]
             }
-        for key, headings in sections.items():
+        for key, headings in texts.sections.items():
             headings[language] = str(words["library.yaml"][f"sections.{key}"])
-        uis[language] = unflat_words(uis["en"], words["ui.yaml"])
+        texts.uis[language] = unflat_words(texts.uis["en"], words["ui.yaml"])
         return found
 
     def load(self) -> Library:
@@ -999,11 +995,10 @@ class _Loader:
             raise ContentError(self.problems)
         sections = {s["id"]: {"en": s["heading"]} for s in meta["sections"]}
         uis = {"en": ui}
-        tables = self.english_words(modules, signs, glossary, logs, figures, sections, ui)
+        texts = _Texts(modules, signs, glossary, logs, figures, sections, uis)
+        tables = self.english_words(texts)
         translations = {
-            language: self.translate(
-                language, tables, modules, signs, glossary, logs, figures, sections, uis
-            )
+            language: self.translate(language, tables, texts)
             for language in self.languages
             if language != "en"
         }

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Any
 
 from careplan.clinic import Clinic
@@ -106,8 +105,8 @@ def pending_translations(plan: Plan, library: Library) -> list[Translation]:
     if plan.language == "en":
         return []
     done = library.translations.get(plan.language, {})
-    paths = {m.id: str(Path(*Path(m.path).parts[1:])) for m in library.modules}
-    names = [paths[m.id] for m in plan.modules()]
+    files = {m.id: m.file for m in library.modules}
+    names = [files[m.id] for m in plan.modules()]
     names += [n for n in SHARED_FILES if n in done]
     used = [done[n] for n in names if n in done]
     vocab = load_vocabulary().translations.get(plan.language)
