@@ -196,7 +196,7 @@ def test_every_page_has_name_page_x_of_y_and_footer(normal: Document, large: Doc
             assert f"Page {number} of {len(texts)}" in text
             assert "Content version 2026.11.26" in text
             assert "Made on November 26, 2026" in text
-            # Large print has room for two footer lines: the disclaimer prints under the title.
+            # Large print has room for two footer lines: the disclaimer prints on page 1.
             if handout is normal or number == 1:
                 assert UI["footer_disclaimer"] in text
 
@@ -309,3 +309,45 @@ def test_support_prints_beside_the_questions_to_ask(normal: Document) -> None:
     assert shown >= questions
     page = texts[questions]
     assert page.index(UI["questions_heading"]) < page.index(module_title)
+
+
+# A heavy profile: insulinoma after a distal pancreatectomy, everolimus, PRRT planned. Its
+# call box is taller than a page of normal print, in English and in Spanish.
+HEAVY = {
+    "id": "heavy-call-box",
+    "tumor_site": "pancreas",
+    "extent": "metastatic",
+    "grade": "G2",
+    "syndrome": "insulinoma",
+    "pancreatic_surgery": "done",
+    "pancreatic_surgery_type": "distal_pancreatectomy",
+    "therapies": [
+        {"id": "everolimus", "status": "current"},
+        {"id": "lanreotide", "status": "completed"},
+        {"id": "prrt_lu177", "status": "planned"},
+    ],
+}
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_a_call_box_taller_than_a_page_continues_with_its_heading_and_numbers(
+    render: Callable[..., Document], language: str
+) -> None:
+    clinic = load_clinic(ROOT / "examples" / "clinic.yaml")
+    handout = render(HEAVY, clinic=clinic, language=language, allow_pending=True)
+    ui = load_library().ui[language]
+    texts = page_texts(handout)
+    heading, label = ui["call_heading"], ui["call_phone_night"]
+    # Page 1 names the box in its map and has the numbers; the box comes after it.
+    pages = [i for i, t in enumerate(texts) if i and heading in t and label in t]
+    assert len(pages) >= 2, "the box was expected to need a second page"
+    assert pages == list(range(pages[0], pages[0] + len(pages)))
+    for i in pages:  # every part: the heading and both numbers
+        assert "(555) 010-2400" in texts[i]
+        assert "(555) 010-2499" in texts[i]
+    assert f"{ui['call_heading']} ({ui['continued']})" in texts[pages[1]]
+    note = [i for i, t in enumerate(texts) if re.sub(r"\s+", " ", ui["call_note"]) in t]
+    assert note == [pages[-1]]
+    box = " ".join(texts[i] for i in pages)
+    for sign in handout.plan.signs:  # no sign lost between the parts
+        assert re.sub(r"\{\w+\}.*", "", sign.text)[:25] in box, sign.id

@@ -1,7 +1,8 @@
 """The patient copy's print rules, measured on the PDF of every example profile.
 
-Every rule runs on every example profile in normal and in large print, and on one profile
-rendered without a clinic file, with the drawings (pending sign-off) printed. Measurements
+Every rule runs on every example profile in normal and in large print, in English and in
+Spanish, and on one profile rendered without a clinic file, with the drawings (pending
+sign-off) and the Spanish (pending a translator's review) printed. Measurements
 come from the PDF itself (pdfplumber reads glyph sizes, positions and the tag tree), not from
 the HTML or the stylesheet.
 """
@@ -29,7 +30,8 @@ from careplan.options import RenderOptions
 from careplan.render import Document, render_profile
 from conftest import FIXED_DATE, ROOT, normalize_text
 
-UI = load_library().ui["en"]
+UIS = load_library().ui
+UI = UIS["en"]
 PROFILES = sorted((ROOT / "profiles").glob("*.yaml"))
 CLINIC_FILE = ROOT / "examples" / "clinic.yaml"
 NO_CLINIC = PROFILES[0].stem  # also rendered without a clinic file
@@ -39,9 +41,15 @@ def _asks_large_print(path: Path) -> bool:
     return to_profile(single_record(read_records(str(path)))).profile.large_print
 
 
-NORMAL = [(p.stem, False, True) for p in PROFILES if not _asks_large_print(p)]
-NORMAL.append((NO_CLINIC, False, False))
-LARGE = [(p.stem, True, True) for p in PROFILES] + [(NO_CLINIC, True, False)]
+NORMAL = [
+    (p.stem, False, True, language)
+    for language in ("en", "es")
+    for p in PROFILES
+    if not _asks_large_print(p)
+]
+NORMAL.append((NO_CLINIC, False, False, "en"))
+LARGE = [(p.stem, True, True, language) for language in ("en", "es") for p in PROFILES]
+LARGE.append((NO_CLINIC, True, False, "en"))
 CASES = NORMAL + LARGE
 PT = 1.0
 INCH = 72 * PT
@@ -55,6 +63,17 @@ class Handout:
     doc: Document
     clinic: Clinic
     large: bool
+
+    @property
+    def ui(self) -> dict[str, Any]:
+        """The handout's words, in its language."""
+        return UIS[self.doc.plan.language]
+
+    @property
+    def bottom_margin(self) -> float:
+        """The page's bottom margin in points (taller when the footer runs to more lines)."""
+        taller = re.search(r"margin-bottom: ([\d.]+)mm !important", self.doc.html)
+        return float(taller[1]) * MM if taller else (1.3 * INCH if self.large else 19 * MM)
 
     @cached_property
     def pdf(self) -> Any:
@@ -71,7 +90,7 @@ class Handout:
     @cached_property
     def wallet_page(self) -> int:
         """Return the first page of the wallet card (or one past the last page)."""
-        intro = normalize_text(UI["wallet_intro"])[:40]
+        intro = normalize_text(self.ui["wallet_intro"])[:40]
         return next((i for i, t in enumerate(self.texts) if intro in t), len(self.texts))
 
     @cached_property
@@ -89,34 +108,42 @@ class Handout:
     @cached_property
     def write_in_page(self) -> int:
         """Return the page where the pages to write on begin."""
-        return self.page_with(UI["questions_heading"])
+        return self.page_with(self.ui["questions_heading"])
 
 
-def t_starts(text: str, heading: str) -> bool:
+def t_starts(text: str, heading: str, ui: dict[str, Any] = UI) -> bool:
     """Say whether a page's body starts with ``heading`` (the running header may come first
     or, without a patient name, last in the extracted text)."""
-    return re.sub(r"^.{0,80}?Page \d+ of \d+ ", "", text).startswith(heading)
+    page_number = re.escape(ui["page_number"]).replace(r"\{page\}", r"\d+")
+    header = "^.{0,80}?" + page_number.replace(r"\{pages\}", r"\d+") + " "
+    return re.sub(header, "", text).startswith(heading)
 
 
 @cache
-def handout(name: str, large: bool, with_clinic: bool, copy: str = "patient") -> Handout:
+def handout(
+    name: str, large: bool, with_clinic: bool, language: str = "en", copy: str = "patient"
+) -> Handout:
     parsed = to_profile(single_record(read_records(str(ROOT / "profiles" / f"{name}.yaml"))))
     clinic = load_clinic(CLINIC_FILE) if with_clinic else Clinic()
     # Drawings are pending a clinician's sign-off: print them, so every rule sees the fullest
     # layout (test_handouts renders every example without --allow-pending).
-    options = RenderOptions(date=FIXED_DATE, large_print=large, copy=copy, allow_pending=True)
+    options = RenderOptions(
+        date=FIXED_DATE, large_print=large, copy=copy, allow_pending=True, language=language
+    )
     doc = render_profile(parsed.profile, options=options, clinic=clinic)
     return Handout(doc, clinic, doc.html.count('class="large-print') > 0)
 
 
-def case_id(case: tuple[str, bool, bool]) -> str:
-    name, large, with_clinic = case
-    return f"{name}-{'large' if large else 'normal'}{'' if with_clinic else '-no-clinic'}"
+def case_id(case: tuple[str, bool, bool, str]) -> str:
+    name, large, with_clinic, language = case
+    clinic = "" if with_clinic else "-no-clinic"
+    return f"{name}-{'large' if large else 'normal'}{clinic}-{language}"
 
 
 @pytest.fixture(params=CASES, ids=[case_id(c) for c in CASES])
 def h(request: pytest.FixtureRequest) -> Handout:
-    """Every example, in normal and in large print, and one without a clinic file."""
+    """Every example, in normal and in large print, in both languages, and one without a
+    clinic file."""
     return handout(*request.param)
 
 
@@ -184,9 +211,9 @@ def test_numbers_to_call_are_on_page_one(h: Handout) -> None:
     first = h.texts[0]
     assert h.clinic.get("emergency_number") in first
     if h.clinic.missing_numbers:
-        assert UI["fill_in_heading"] in first
+        assert h.ui["fill_in_heading"] in first
     else:
-        assert UI["fill_in_heading"] not in " ".join(h.texts)
+        assert h.ui["fill_in_heading"] not in " ".join(h.texts)
         for name in ("phone", "after_hours_phone"):
             assert h.clinic.get(name) in first
 
@@ -194,26 +221,27 @@ def test_numbers_to_call_are_on_page_one(h: Handout) -> None:
 def test_no_blank_action_field_without_the_fill_in_box(h: Handout) -> None:
     blanks = h.doc.html.count('class="write-line"') + h.doc.html.count('class="blank')
     if any(h.clinic.get(n) is None for n in ("phone", "after_hours_phone")):
-        assert UI["fill_in_heading"] in h.texts[0]
+        assert h.ui["fill_in_heading"] in h.texts[0]
     else:
         assert 'class="blank"' not in h.doc.html or blanks  # a write-on line for a clinic value
-        assert UI["fill_in_heading"] not in h.texts[0]
+        assert h.ui["fill_in_heading"] not in h.texts[0]
 
 
 def test_page_one_map_names_the_real_pages(h: Handout) -> None:
     first = h.texts[0]
-    target = re.search(rf"{re.escape(UI['map_call'])} (\d+)", first)
+    target = re.search(rf"{re.escape(h.ui['map_call'])} (\d+)", first)
     assert target, first[:400]
     page = int(target[1]) - 1
-    assert UI["call_heading"] in h.texts[page]
+    assert h.ui["call_heading"] in h.texts[page]
     if h.doc.plan.wallet_card:
-        wallet = re.search(rf"{re.escape(UI['map_wallet'])} (\d+)", first)
+        wallet = re.search(rf"{re.escape(h.ui['map_wallet'])} (\d+)", first)
         assert wallet
         assert int(wallet[1]) - 1 == h.wallet_page
     if h.doc.plan.logs:
-        diary = re.search(rf"{re.escape(UI['map_diary'])} (\d+)", first)
+        diary = re.search(rf"{re.escape(h.ui['map_diary'])} (\d+)", first)
         assert diary
-        assert h.doc.plan.logs[0].title["en"] in h.texts[int(diary[1]) - 1]
+        title = h.doc.plan.logs[0].title[h.doc.plan.language]
+        assert normalize_text(title) in h.texts[int(diary[1]) - 1]
 
 
 # -- the call box ----------------------------------------------------------------------------
@@ -221,12 +249,14 @@ def test_page_one_map_names_the_real_pages(h: Handout) -> None:
 
 def test_call_box_groups_are_worded_verbatim(h: Handout) -> None:
     text = " ".join(h.texts)
-    emergency = f"Call {h.clinic.get('emergency_number')} now"
+    emergency = h.ui["call_emergency_heading"].replace(
+        "{emergency_number}", h.clinic.get("emergency_number") or ""
+    )
     assert UI["call_emergency_heading"] == "Call {emergency_number} now"
     assert UI["call_team_heading"] == "Call your care team right away — day or night"
     if any(s.level == "emergency" for s in h.doc.plan.signs):
         assert emergency in text
-    assert UI["call_team_heading"] in text
+    assert normalize_text(h.ui["call_team_heading"]) in text
 
 
 def test_call_box_pages_repeat_heading_and_numbers(h: Handout) -> None:
@@ -235,14 +265,14 @@ def test_call_box_pages_repeat_heading_and_numbers(h: Handout) -> None:
     assert pages, "no call-box sign found"
     assert pages == list(range(pages[0], pages[-1] + 1)), "the call box skips a page"
     for i in pages:
-        assert UI["call_heading"] in h.texts[i]
+        assert h.ui["call_heading"] in h.texts[i]
         assert h.clinic.get("emergency_number") in h.texts[i]
         for name in ("phone", "after_hours_phone"):
             value = h.clinic.get(name)
             assert value is None or value in h.texts[i]
     if len(pages) > 1:  # too big for one page: each part starts a page of its own
-        assert all(t_starts(h.texts[i], UI["call_heading"]) for i in pages)
-    note = normalize_text(UI["call_note"])[:30]
+        assert all(t_starts(h.texts[i], h.ui["call_heading"], h.ui) for i in pages)
+    note = normalize_text(h.ui["call_note"])[:30]
     closing = [i for i, t in enumerate(h.texts) if note in t]
     assert closing == [pages[-1]], "the box's closing note runs on to a page of its own"
 
@@ -278,11 +308,14 @@ def test_large_print_alert_cards_are_18_pt_and_one_page_each(large: Handout) -> 
     assert (cards > 0) == bool(h.doc.plan.wallet_card)
     title = normalize_text(h.doc.plan.wallet_title)
     after = range(h.wallet_page + 1, len(h.texts))
-    pages = [i for i in after if t_starts(h.texts[i], title)]
+    pages = [  # a wallet card that runs on to a page also starts with the title, in 12 pt
+        i
+        for i in after
+        if t_starts(h.texts[i], title, h.ui)
+        and min(c["size"] for c in h.pdf.pages[i].chars) >= 17.95
+    ]
     assert len(pages) == cards
     assert not pages or pages == list(range(len(h.texts) - cards, len(h.texts)))
-    for i in pages:
-        assert min(c["size"] for c in h.pdf.pages[i].chars) >= 17.95, f"page {i + 1}"
 
 
 def test_large_print_margins_and_line_length(large: Handout) -> None:
@@ -324,7 +357,7 @@ def test_normal_print_lines_are_about_65_to_75_characters(normal: Handout) -> No
     """Full lines of body text (12 pt, spanning the text column) hold about 65-75 characters."""
     h = normal
     full = []
-    footer = normalize_text(UI["footer_disclaimer"])[:30]
+    footer = normalize_text(h.ui["footer_disclaimer"])[:30]
     for page in h.pdf.pages[: h.wallet_page]:
         width = max(c["x1"] for c in page.chars) - min(c["x0"] for c in page.chars)
         for line in page.extract_text_lines():
@@ -367,7 +400,7 @@ def test_no_reading_page_is_mostly_empty(h: Handout) -> None:
         if i in call_pages or i + 1 in call_pages or i + 1 in drawing_pages:
             continue
         # The running header and footer sit in the margins: measure the body between them.
-        top_margin, bottom_margin = (1 * INCH, 1.3 * INCH) if h.large else (14 * MM, 19 * MM)
+        top_margin, bottom_margin = (1 * INCH if h.large else 14 * MM), h.bottom_margin
         rows = [
             r
             for r in lines(page)
@@ -413,7 +446,7 @@ def test_wallet_card_faces_are_bank_card_size(h: Handout) -> None:
 
 def test_figures_are_tagged_with_alt_text_and_a_caption(h: Handout) -> None:
     shown = [f for m in h.doc.plan.modules() for f in m.figures if f.kind == "drawing"]
-    logo = {h.clinic.get("clinic_name"), UI["logo_alt"]}
+    logo = {h.clinic.get("clinic_name"), h.ui["logo_alt"]}
     tagged = []
     for page in h.pdf.pages:
         for element in structure(page):
@@ -429,18 +462,20 @@ def test_figures_are_tagged_with_alt_text_and_a_caption(h: Handout) -> None:
 
 
 def test_patient_copy_lists_only_trusted_sources(h: Handout) -> None:
+    """At most six trusted sources, never the evidence trail; a Spanish copy lists only
+    Spanish editions, so it may list none (and then prints no heading for them)."""
     text = " ".join(h.texts)
-    assert UI["sources_heading"] not in text
-    assert f"{UI['module_sources']}:" not in text
+    assert h.ui["sources_heading"] not in text
+    assert f"{h.ui['module_sources']}:" not in text
     trusted = h.doc.plan.trusted
-    assert 1 <= len(trusted) <= 6
+    assert (1 if h.doc.plan.language == "en" else 0) <= len(trusted) <= 6
     assert all(s.kind == "original" for s in trusted)
-    assert UI["trusted_heading"] in text
+    assert (h.ui["trusted_heading"] in text) == bool(trusted)
 
 
 @pytest.mark.parametrize("path", PROFILES, ids=lambda p: p.stem)
 def test_clinician_copy_shows_every_sections_sources_and_reasons(path: Path) -> None:
-    h = handout(path.stem, False, True, "clinician")
+    h = handout(path.stem, False, True, copy="clinician")
     text = " ".join(h.texts)
     assert UI["trusted_heading"] not in text
     assert UI["sources_heading"] in text

@@ -34,14 +34,6 @@ NOTE_LINES = 4
 NOTE_LINES_LARGE = 6
 LARGE_LOG_ENTRIES = 2  # entries per diary in large print (copy the page for more)
 RUNNING_NAME = 32  # characters of the name in the page header; longer names end in "…"
-# Large print: how much of a page the signs of one call-box part and their group headings may
-# fill, in lines of 18 pt text (the box heading and the numbers take the rest), and how many
-# characters fit on a line 6 inches wide.
-CALL_PART_LINES = 18.0
-LARGE_LINE_CHARS = 36
-GROUP_HEADING_LINES = {"emergency": 1.2, "call": 2.4}  # "Call your care team ..." takes two
-BLANK_NUMBER_LINES = 3.0  # care-team numbers as lines to write on, with their labels
-CALL_NOTE_LINES = 2.6  # "Not sure if it is serious? Call anyway. ..." at the foot of the box
 # Normal print: the call box goes before the plan at a glance when the estimate of page 1
 # stays within this many points (US Letter holds 690 under its margins).
 PAGE_ONE_POINTS = 660
@@ -49,10 +41,9 @@ PAGE_ONE_POINTS = 660
 # under its title.
 CARD_LINES = 7
 CARD_LINE_CHARS = 38
-# The large-print alert card (half letter, 18 pt) holds this many lines of this many characters
-# besides the name and numbers; more lines make another card.
-ALERT_LINES = 10
-ALERT_LINE_CHARS = 24
+# The large-print alert card (large-print.css): 5.5 in wide, 8 mm padding inside a 1.5 pt frame;
+# the wallet lines that do not fit one card's page start another card.
+ALERT_WIDTH = 5.5 * 72 - 16 * PT_PER_MM - 3
 # The page footer sits in the bottom margin, which the stylesheets size for two lines; a longer
 # footer (a copy's mark, another language's words) gets a taller margin, never a smaller type.
 FOOTER_LINE_MM = 5.6
@@ -63,15 +54,40 @@ BOTTOM_MARGIN_MM_LARGE = 33.0  # large-print.css (1.3 in)
 WHOLE_VALUE_CHARS = 24
 
 
-# Normal print, in points: the width of the text on each paper (handout.css and pdf.py), the
-# height under the top and bottom margins, and the call box's own sizes (handout.css).
+# In points: the width of the text on each paper and the height between the top and bottom
+# margins, in normal print (handout.css, pdf.py) and large print (large-print.css).
 TEXT_WIDTH = {"letter": 149.9 * PT_PER_MM, "a4": 148.0 * PT_PER_MM}
 TEXT_HEIGHT = {
     "letter": (279.4 - 14 - BOTTOM_MARGIN_MM) * PT_PER_MM,
     "a4": (297 - 14 - BOTTOM_MARGIN_MM) * PT_PER_MM,
 }
-LARGE_TEXT_WIDTH = {"letter": 6 * 72, "a4": (210 - 63.5) * PT_PER_MM}  # large-print.css
-CALL_BOX_SLACK = 15  # points kept free under a call box estimated to fit a page
+LARGE_TEXT_WIDTH = {"letter": 6 * 72, "a4": (210 - 63.5) * PT_PER_MM}
+LARGE_TEXT_HEIGHT = {
+    "letter": (11 - 1 - 1.3) * 72,
+    "a4": (297 - 25.4 - BOTTOM_MARGIN_MM_LARGE) * PT_PER_MM,
+}
+
+
+@dataclass(frozen=True)
+class BoxStyle:
+    """The call box's type sizes (points), line heights and spacing, from a stylesheet."""
+
+    text: float  # a sign, the note, a number's label
+    leading: float  # line height, times the type size
+    heading: float  # "When to get help"
+    heading_leading: float
+    level: float  # "Call 911 now", "Call your care team ..."
+    columns: int  # of signs
+    indent: float  # a list's left padding
+    sign_gap: float  # space under each sign
+    bold: bool  # the body text is bold
+    slack: float  # kept free under each page of the box: the estimate's largest error here
+
+
+# The estimated height of a call-box part: (signs, is it the first part, is it the last part).
+BoxHeight = Callable[[Sequence[SignLine], bool, bool], float]
+NORMAL_BOX = BoxStyle(12, 1.25, 19, 1.2, 15, 2, 6 * PT_PER_MM, 1.2 * PT_PER_MM, False, 20)
+LARGE_BOX = BoxStyle(18, 1.5, 24, 1.3, 20, 1, 8 * PT_PER_MM, 3 * PT_PER_MM, True, 25)
 
 
 @dataclass(frozen=True)
@@ -90,43 +106,20 @@ def running_name(name: str | None) -> str:
 
 
 def call_box_parts(
-    signs: Sequence[SignLine],
-    large_print: bool,
-    *,
-    missing_numbers: bool = False,
-    height: Callable[[Sequence[SignLine]], float] | None = None,
-    page_points: float = 0.0,
+    signs: Sequence[SignLine], height: BoxHeight, page_points: float
 ) -> list[CallPart]:
-    """Split the call box into parts of a page each, never inside a sign.
-
-    Large print counts lines; numbers to write in (no clinic value) take more of each page.
-    Normal print keeps the box whole when ``height`` (its estimate in points) says it fits
-    ``page_points``, else cuts it the same way by that estimate.
-    """
-    if not large_print:
-        if height is None or height(signs) <= page_points:
-            return [_part(list(signs))]
-        pages: list[list[SignLine]] = [[]]
-        for sign in signs:
-            if pages[-1] and height([*pages[-1], sign]) > page_points:
-                pages.append([])
-            pages[-1].append(sign)
-        return [_part(p) for p in pages]
-    capacity = CALL_PART_LINES - (BLANK_NUMBER_LINES if missing_numbers else 0)
-    parts: list[list[SignLine]] = [[]]
-    used = 0.0
+    """Keep the call box whole when ``height`` (its estimate in points) fits ``page_points``,
+    else cut it into parts of a page each, never inside a sign; the note ends the last."""
+    if height(signs, True, True) <= page_points:
+        return [_part(list(signs))]
+    pages: list[list[SignLine]] = [[]]
     for sign in signs:
-        heading = GROUP_HEADING_LINES["emergency" if sign.level == "emergency" else "call"]
-        lines = len(textwrap.wrap(sign.text, LARGE_LINE_CHARS)) + 0.35  # and the space after it
-        first_of_group = not any(s.level == sign.level for s in parts[-1])
-        if parts[-1] and used + lines + (heading if first_of_group else 0) > capacity:
-            parts.append([])
-            used, first_of_group = 0.0, True
-        parts[-1].append(sign)
-        used += lines + (heading if first_of_group else 0)  # a group's heading opens it here
-    if len(parts[-1]) > 1 and used + CALL_NOTE_LINES > capacity:  # the note closes the box
-        parts.append([parts[-1].pop()])
-    return [_part(p) for p in parts]
+        if pages[-1] and height([*pages[-1], sign], len(pages) == 1, False) > page_points:
+            pages.append([])
+        pages[-1].append(sign)
+    if len(pages[-1]) > 1 and height(pages[-1], len(pages) == 1, True) > page_points:
+        pages.append([pages[-1].pop()])  # the note needs the room of the last sign
+    return [_part(p) for p in pages]
 
 
 def box_fits_page_one(
@@ -162,35 +155,59 @@ def call_box_points(
     ui: dict[str, Any],
     paper: str,
     *,
+    large_print: bool,
     missing_numbers: bool,
     printed: Callable[[str], str] = str,
+    first: bool = True,
+    last: bool = True,
 ) -> float:
-    """Estimate the height of the call box in normal print, in points (handout.css).
+    """Estimate the height of one part of the call box holding ``signs``, in points.
 
-    ``printed`` turns a text into the words the handout prints (clinic values filled in).
-    Measured on the examples and every single-therapy handout in both languages, the estimate
-    is within 15 points of the laid-out box, more often over than under.
+    ``printed`` turns a text into the words the handout prints (clinic values filled in); a
+    part after the ``first`` says "(continued)"; the ``last`` ends with the note. Measured on
+    the examples and every single-therapy handout in both languages, in normal and in large
+    print, the estimate is within about 20 points of the laid-out box, more often over.
     """
-    inner = TEXT_WIDTH[paper] - 6 - 10 * PT_PER_MM  # 3 pt frame and 5 mm padding each side
-    points = 6 + 3 * PT_PER_MM + 3 * PT_PER_MM  # frame, bottom padding and margin
-    heading = line_count(ui["call_heading"], inner - 13 * PT_PER_MM, 19, bold=True)
-    points += 22.8 * heading + 7 * PT_PER_MM  # 19 pt lines, 2 mm padding twice, 3 mm below
-    label_width = (inner - 10 * PT_PER_MM - 60) / 2  # two phone columns beside "Emergency"
-    labels = max(line_count(ui[k], label_width, 12) for k in ("call_phone_day", "call_phone_night"))
-    points += 15 * labels + (26 if missing_numbers else 20) + 2 * PT_PER_MM
-    column = (inner - 7 * PT_PER_MM) / 2 - 6 * PT_PER_MM  # two columns, each list indented 6 mm
-    for level, key in (("emergency", "call_emergency_heading"), ("call", "call_team_heading")):
-        group = [s for s in signs if (s.level == "emergency") == (level == "emergency")]
+    style = LARGE_BOX if large_print else NORMAL_BOX
+    line = style.text * style.leading
+
+    def lines(text: str, width: float, size: float, bold: bool = style.bold) -> int:
+        return line_count(printed(text), width, size, bold=bold)
+
+    inner = (LARGE_TEXT_WIDTH if large_print else TEXT_WIDTH)[paper] - 6 - 10 * PT_PER_MM
+    points = 6 + 6 * PT_PER_MM  # the frame, the padding under the last line, the margin
+    heading = ui["call_heading"] + ("" if first else f" ({ui['continued']})")
+    points += (
+        style.heading
+        * style.heading_leading
+        * lines(heading, inner - 16 * PT_PER_MM, style.heading, True)
+    )
+    points += 7 * PT_PER_MM  # the heading's padding and the space under it
+    labels = [ui[k] for k in ("number_emergency", "call_phone_day", "call_phone_night")]
+    if large_print:  # one number a line, after its label; a blank is a 70 mm line to write on
+        number = "(555) 555-5555" if not missing_numbers else "_" * 16
+        points += sum(
+            line * lines(f"{label} {number}", inner, 22) + 1.5 * PT_PER_MM for label in labels
+        )
+    else:  # three columns: a label over each number
+        width = (inner - 10 * PT_PER_MM - 60) / 2
+        label_lines = max(lines(label, width, 12) for label in labels[1:])
+        points += line * label_lines + (26 if missing_numbers else 20) + 2 * PT_PER_MM
+    column = (inner - 7 * PT_PER_MM * (style.columns - 1)) / style.columns - style.indent
+    for emergency, key in ((True, "call_emergency_heading"), (False, "call_team_heading")):
+        group = [s for s in signs if (s.level == "emergency") == emergency]
         if not group:
             continue
         points += 4 * PT_PER_MM + 1.5  # the rule above the group and the space around it
-        points += 18 * line_count(printed(ui[key]), inner, 15, bold=True) + 1.5 * PT_PER_MM
-        half = (len(group) + 1) // 2  # the template's slice(2): the first column is longer
+        points += style.level * 1.3 * lines(ui[key], inner, style.level, True) + 1.5 * PT_PER_MM
+        share = -(-len(group) // style.columns)  # the template's slice: the first is longest
         points += max(
-            sum(15 * line_count(printed(s.text), column, 12) + 1.2 * PT_PER_MM for s in part)
-            for part in (group[:half], group[half:])
+            sum(line * lines(s.text, column, style.text) + style.sign_gap for s in part)
+            for part in (group[i : i + share] for i in range(0, len(group), share))
         )
-    return points + 3 * PT_PER_MM + 15 * line_count(ui["call_note"], inner, 12, bold=True)
+    if last:
+        points += 3 * PT_PER_MM + line * lines(ui["call_note"], inner, style.text, True)
+    return points
 
 
 def _part(signs: list[SignLine]) -> CallPart:
@@ -198,19 +215,48 @@ def _part(signs: list[SignLine]) -> CallPart:
     return CallPart(emergency, tuple(s for s in signs if s.level != "emergency"))
 
 
-def wallet_cards(
-    lines: Sequence[Line], card_lines: int = CARD_LINES, line_chars: int = CARD_LINE_CHARS
-) -> list[list[Line]]:
+def wallet_cards(lines: Sequence[Line]) -> list[list[Line]]:
     """Share the wallet lines over as many cards as they need (usually one)."""
     cards: list[list[Line]] = []
-    used = card_lines
+    used = CARD_LINES
     for line in lines:
-        cost = len(textwrap.wrap(line.text, line_chars))
-        if used + cost > card_lines:
+        cost = len(textwrap.wrap(line.text, CARD_LINE_CHARS))
+        if used + cost > CARD_LINES:
             cards.append([])
             used = 0
         cards[-1].append(line)
         used += cost
+    return cards
+
+
+def alert_cards(
+    lines: Sequence[Line],
+    ui: dict[str, Any],
+    *,
+    title: str,
+    page_points: float,
+    printed: Callable[[str], str] = str,
+) -> list[list[Line]]:
+    """Share the wallet lines over large-print alert cards, each no taller than a page."""
+    line = 18 * 1.5
+    gap = 3 * PT_PER_MM  # under each paragraph and list item
+    fixed = 16 * PT_PER_MM + 3 + 24 * 1.3 * line_count(title, ALERT_WIDTH, 24, bold=True) + gap
+    for text in (
+        f"{ui['wallet_name']}: ______________",
+        f"{ui['call_phone_day']}: (555) 555-5555",
+        f"{ui['call_phone_night']}: (555) 555-5555",
+        ui["wallet_emergency_note"],
+    ):
+        fixed += line * line_count(text, ALERT_WIDTH, 20, bold=True) + gap
+    cards: list[list[Line]] = []
+    used = page_points
+    for item in lines:
+        cost = line * line_count(printed(item.text), ALERT_WIDTH - 8 * PT_PER_MM, 18, bold=True)
+        if used + cost + gap > page_points:
+            cards.append([])
+            used = fixed
+        cards[-1].append(item)
+        used += cost + gap
     return cards
 
 
@@ -413,23 +459,23 @@ def render_html(
     )
     fill = _filler(reader, ui)
 
-    def box_height(signs: Sequence[SignLine]) -> float:
+    def box_height(signs: Sequence[SignLine], first: bool, last: bool) -> float:
         return call_box_points(
             signs,
             ui,
             options.paper,
+            large_print=large_print,
             missing_numbers=clinic.missing_numbers,
             printed=lambda text: fill(text).striptags(),
+            first=first,
+            last=last,
         )
 
-    taller_footer = ((footer_margin or BOTTOM_MARGIN_MM) - BOTTOM_MARGIN_MM) * PT_PER_MM
-    call_box = call_box_parts(
-        plan.signs,
-        large_print,
-        missing_numbers=clinic.missing_numbers,
-        height=box_height,
-        page_points=TEXT_HEIGHT[options.paper] - taller_footer - CALL_BOX_SLACK,
-    )
+    base = BOTTOM_MARGIN_MM_LARGE if large_print else BOTTOM_MARGIN_MM
+    taller_footer = ((footer_margin or base) - base) * PT_PER_MM
+    page = (LARGE_TEXT_HEIGHT if large_print else TEXT_HEIGHT)[options.paper]
+    slack = (LARGE_BOX if large_print else NORMAL_BOX).slack
+    call_box = call_box_parts(plan.signs, box_height, page - taller_footer - slack)
     template = environment().get_template("handout.html.j2")
     try:
         return template.render(
@@ -467,7 +513,15 @@ def render_html(
                 missing_numbers=clinic.missing_numbers,
             ),
             wallet_cards=wallet_cards(plan.wallet_card),
-            alert_cards=wallet_cards(plan.wallet_card, ALERT_LINES, ALERT_LINE_CHARS),
+            alert_cards=alert_cards(
+                plan.wallet_card,
+                ui,
+                title=plan.wallet_title,
+                page_points=LARGE_TEXT_HEIGHT[options.paper] - taller_footer - LARGE_BOX.slack,
+                printed=lambda text: fill(text).striptags(),
+            )
+            if large_print
+            else [],
             figures_shown=figures_shown,
             prrt_days=prrt_days(clinic),
             sources=library.sources,

@@ -22,6 +22,7 @@ FONT_FILES = {
     for weight in (400, 700)
 }
 PT_PER_MM = 72 / 25.4
+ROUNDING = 1e-6  # points: a sum of widths that rounds over the column still fits
 WORD_BREAKS = re.compile(r"[ \t\n]+")
 
 
@@ -50,9 +51,9 @@ def line_count(text: str, width: float, size: float, *, bold: bool = False) -> i
     lines, used = 1, 0.0
     for word in WORD_BREAKS.split(text.strip()):  # a no-break space joins words
         wide = text_width(word, size, bold=bold)
-        if used and used + space + wide > width:
+        if used and used + space + wide > width + ROUNDING:
             lines, used = lines + 1, 0.0
         used += (space if used else 0.0) + wide
-        while used > width:  # a word wider than the column breaks anywhere
+        while used > width + ROUNDING:  # a word wider than the column breaks anywhere
             lines, used = lines + 1, used - width
     return lines
