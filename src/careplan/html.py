@@ -84,18 +84,20 @@ class BoxStyle:
     slack: float  # kept free under each page of the box: the estimate's largest error here
 
 
-# The estimated height of a call-box part: (signs, is it the first part, is it the last part).
-BoxHeight = Callable[[Sequence[SignLine], bool, bool], float]
 NORMAL_BOX = BoxStyle(12, 1.25, 19, 1.2, 15, 2, 6 * PT_PER_MM, 1.2 * PT_PER_MM, False, 20)
 LARGE_BOX = BoxStyle(18, 1.5, 24, 1.3, 20, 1, 8 * PT_PER_MM, 3 * PT_PER_MM, True, 25)
 
 
+Column = tuple[SignLine, ...]
+
+
 @dataclass(frozen=True)
 class CallPart:
-    """One page of the call box: the emergency signs and the care-team signs on it."""
+    """One page of the call box: the emergency signs and the care-team signs on it, each
+    group as the columns it prints in."""
 
-    emergency: tuple[SignLine, ...]
-    team: tuple[SignLine, ...]
+    emergency: tuple[Column, ...]
+    team: tuple[Column, ...]
 
 
 def running_name(name: str | None) -> str:
@@ -103,23 +105,6 @@ def running_name(name: str | None) -> str:
     if not name or len(name) <= RUNNING_NAME:
         return name or ""
     return name[: RUNNING_NAME - 1].rstrip() + "…"
-
-
-def call_box_parts(
-    signs: Sequence[SignLine], height: BoxHeight, page_points: float
-) -> list[CallPart]:
-    """Keep the call box whole when ``height`` (its estimate in points) fits ``page_points``,
-    else cut it into parts of a page each, never inside a sign; the note ends the last."""
-    if height(signs, True, True) <= page_points:
-        return [_part(list(signs))]
-    pages: list[list[SignLine]] = [[]]
-    for sign in signs:
-        if pages[-1] and height([*pages[-1], sign], len(pages) == 1, False) > page_points:
-            pages.append([])
-        pages[-1].append(sign)
-    if len(pages[-1]) > 1 and height(pages[-1], len(pages) == 1, True) > page_points:
-        pages.append([pages[-1].pop()])  # the note needs the room of the last sign
-    return [_part(p) for p in pages]
 
 
 def box_fits_page_one(
@@ -150,69 +135,107 @@ def box_fits_page_one(
     return used <= PAGE_ONE_POINTS
 
 
-def call_box_points(
-    signs: Sequence[SignLine],
-    ui: dict[str, Any],
-    paper: str,
-    *,
-    large_print: bool,
-    missing_numbers: bool,
-    printed: Callable[[str], str] = str,
-    first: bool = True,
-    last: bool = True,
-) -> float:
-    """Estimate the height of one part of the call box holding ``signs``, in points.
-
-    ``printed`` turns a text into the words the handout prints (clinic values filled in); a
-    part after the ``first`` says "(continued)"; the ``last`` ends with the note. Measured on
-    the examples and every single-therapy handout in both languages, in normal and in large
-    print, the estimate is within about 20 points of the laid-out box, more often over.
+@dataclass(frozen=True)
+class CallBoxLayout:
+    """Lays out the call box before the PDF engine does: its columns, its height and its
+    parts. Measured on the examples and every single-therapy handout in both languages, in
+    normal and in large print, the height is within about 20 points of the laid-out box.
     """
-    style = LARGE_BOX if large_print else NORMAL_BOX
-    line = style.text * style.leading
 
-    def lines(text: str, width: float, size: float, bold: bool = style.bold) -> int:
-        return line_count(printed(text), width, size, bold=bold)
+    ui: dict[str, Any]
+    paper: str
+    large_print: bool
+    missing_numbers: bool
+    printed: Callable[[str], str] = str  # the words the handout prints (clinic values filled)
 
-    inner = (LARGE_TEXT_WIDTH if large_print else TEXT_WIDTH)[paper] - 6 - 10 * PT_PER_MM
-    points = 6 + 6 * PT_PER_MM  # the frame, the padding under the last line, the margin
-    heading = ui["call_heading"] + ("" if first else f" ({ui['continued']})")
-    points += (
-        style.heading
-        * style.heading_leading
-        * lines(heading, inner - 16 * PT_PER_MM, style.heading, True)
-    )
-    points += 7 * PT_PER_MM  # the heading's padding and the space under it
-    labels = [ui[k] for k in ("number_emergency", "call_phone_day", "call_phone_night")]
-    if large_print:  # one number a line, after its label; a blank is a 70 mm line to write on
-        number = "(555) 555-5555" if not missing_numbers else "_" * 16
-        points += sum(
-            line * lines(f"{label} {number}", inner, 22) + 1.5 * PT_PER_MM for label in labels
+    @property
+    def style(self) -> BoxStyle:
+        return LARGE_BOX if self.large_print else NORMAL_BOX
+
+    @property
+    def inner(self) -> float:
+        """The width inside the frame and its padding, in points."""
+        width = (LARGE_TEXT_WIDTH if self.large_print else TEXT_WIDTH)[self.paper]
+        return width - 6 - 10 * PT_PER_MM
+
+    def lines(self, text: str, width: float, size: float, bold: bool | None = None) -> int:
+        return line_count(self.printed(text), width, size, bold=self.style.bold or bool(bold))
+
+    def sign_points(self, sign: SignLine) -> float:
+        style = self.style
+        width = (self.inner - 7 * PT_PER_MM * (style.columns - 1)) / style.columns - style.indent
+        text_lines = self.lines(sign.text, width, style.text)
+        return style.text * style.leading * text_lines + style.sign_gap
+
+    def columns(self, group: Sequence[SignLine]) -> tuple[Column, ...]:
+        """Cut a group into its columns, in reading order, as even in height as can be (two
+        in normal print, one in large print); the first is the longer when it must be."""
+        if self.style.columns == 1 or len(group) < 2:
+            return (tuple(group),)
+        heights = [self.sign_points(s) for s in group]
+        cut = min(
+            range(1, len(group)),
+            key=lambda k: (max(sum(heights[:k]), sum(heights[k:])), -k),
         )
-    else:  # three columns: a label over each number
-        width = (inner - 10 * PT_PER_MM - 60) / 2
-        label_lines = max(lines(label, width, 12) for label in labels[1:])
-        points += line * label_lines + (26 if missing_numbers else 20) + 2 * PT_PER_MM
-    column = (inner - 7 * PT_PER_MM * (style.columns - 1)) / style.columns - style.indent
-    for emergency, key in ((True, "call_emergency_heading"), (False, "call_team_heading")):
-        group = [s for s in signs if (s.level == "emergency") == emergency]
-        if not group:
-            continue
-        points += 4 * PT_PER_MM + 1.5  # the rule above the group and the space around it
-        points += style.level * 1.3 * lines(ui[key], inner, style.level, True) + 1.5 * PT_PER_MM
-        share = -(-len(group) // style.columns)  # the template's slice: the first is longest
-        points += max(
-            sum(line * lines(s.text, column, style.text) + style.sign_gap for s in part)
-            for part in (group[i : i + share] for i in range(0, len(group), share))
+        return tuple(group[:cut]), tuple(group[cut:])
+
+    def part(self, signs: Sequence[SignLine]) -> CallPart:
+        emergency = [s for s in signs if s.level == "emergency"]
+        team = [s for s in signs if s.level != "emergency"]
+        return CallPart(
+            self.columns(emergency) if emergency else (), self.columns(team) if team else ()
         )
-    if last:
-        points += 3 * PT_PER_MM + line * lines(ui["call_note"], inner, style.text, True)
-    return points
 
+    def height(self, signs: Sequence[SignLine], *, first: bool = True, last: bool = True) -> float:
+        """Estimate the height of one part holding ``signs``, in points: a part after the
+        ``first`` says "(continued)", the ``last`` ends with the note."""
+        style, ui, inner = self.style, self.ui, self.inner
+        line = style.text * style.leading
+        points = 6 + 6 * PT_PER_MM  # the frame, the padding under the last line, the margin
+        heading = ui["call_heading"] + ("" if first else f" ({ui['continued']})")
+        heading_lines = self.lines(heading, inner - 16 * PT_PER_MM, style.heading, True)
+        points += style.heading * style.heading_leading * heading_lines
+        points += 7 * PT_PER_MM  # the heading's padding and the space under it
+        labels = [ui[k] for k in ("number_emergency", "call_phone_day", "call_phone_night")]
+        if self.large_print:  # a number a line after its label; a blank is a 70 mm line
+            number = "(555) 555-5555" + (" ___" if self.missing_numbers else "")
+            points += sum(  # the number's own line is 1.75 times its 22 pt (large-print.css)
+                line * (self.lines(f"{label} {number}", inner, 22) - 1) + 22 * 1.75
+                for label in labels
+            )
+            points += 3 * 1.5 * PT_PER_MM
+        else:  # three columns: a label over each number
+            width = (inner - 10 * PT_PER_MM - 60) / 2
+            label_lines = max(self.lines(label, width, 12) for label in labels[1:])
+            points += line * label_lines + (26 if self.missing_numbers else 20) + 2 * PT_PER_MM
+        part = self.part(signs)
+        for key, columns in (
+            ("call_emergency_heading", part.emergency),
+            ("call_team_heading", part.team),
+        ):
+            if not columns:
+                continue
+            points += 4 * PT_PER_MM + 1.5  # the rule above the group and the space around it
+            points += style.level * 1.3 * self.lines(ui[key], inner, style.level, True)
+            points += 1.5 * PT_PER_MM + max(sum(map(self.sign_points, c)) for c in columns)
+        if last:
+            points += 3 * PT_PER_MM + line * self.lines(ui["call_note"], inner, style.text, True)
+        return points
 
-def _part(signs: list[SignLine]) -> CallPart:
-    emergency = tuple(s for s in signs if s.level == "emergency")
-    return CallPart(emergency, tuple(s for s in signs if s.level != "emergency"))
+    def parts(self, signs: Sequence[SignLine], page_points: float) -> list[CallPart]:
+        """Keep the box whole when it fits ``page_points``, else cut it into parts of a page
+        each, never inside a sign; the note ends the last part."""
+        if self.height(signs) <= page_points:
+            return [self.part(signs)]
+        pages: list[list[SignLine]] = [[]]
+        for sign in signs:
+            first = len(pages) == 1
+            if pages[-1] and self.height([*pages[-1], sign], first=first, last=False) > page_points:
+                pages.append([])
+            pages[-1].append(sign)
+        if len(pages[-1]) > 1 and self.height(pages[-1], first=len(pages) == 1) > page_points:
+            pages.append([pages[-1].pop()])  # the note needs the room of the last sign
+        return [self.part(p) for p in pages]
 
 
 def wallet_cards(lines: Sequence[Line]) -> list[list[Line]]:
@@ -459,23 +482,17 @@ def render_html(
     )
     fill = _filler(reader, ui)
 
-    def box_height(signs: Sequence[SignLine], first: bool, last: bool) -> float:
-        return call_box_points(
-            signs,
-            ui,
-            options.paper,
-            large_print=large_print,
-            missing_numbers=clinic.missing_numbers,
-            printed=lambda text: fill(text).striptags(),
-            first=first,
-            last=last,
-        )
-
+    box = CallBoxLayout(
+        ui,
+        options.paper,
+        large_print,
+        clinic.missing_numbers,
+        printed=lambda text: fill(text).striptags(),
+    )
     base = BOTTOM_MARGIN_MM_LARGE if large_print else BOTTOM_MARGIN_MM
     taller_footer = ((footer_margin or base) - base) * PT_PER_MM
-    page = (LARGE_TEXT_HEIGHT if large_print else TEXT_HEIGHT)[options.paper]
-    slack = (LARGE_BOX if large_print else NORMAL_BOX).slack
-    call_box = call_box_parts(plan.signs, box_height, page - taller_footer - slack)
+    page = (LARGE_TEXT_HEIGHT if large_print else TEXT_HEIGHT)[options.paper] - taller_footer
+    call_box = box.parts(plan.signs, page - box.style.slack)
     template = environment().get_template("handout.html.j2")
     try:
         return template.render(
@@ -517,7 +534,7 @@ def render_html(
                 plan.wallet_card,
                 ui,
                 title=plan.wallet_title,
-                page_points=LARGE_TEXT_HEIGHT[options.paper] - taller_footer - LARGE_BOX.slack,
+                page_points=page - LARGE_BOX.slack,
                 printed=lambda text: fill(text).striptags(),
             )
             if large_print
