@@ -311,8 +311,8 @@ def test_support_prints_beside_the_questions_to_ask(normal: Document) -> None:
     assert page.index(UI["questions_heading"]) < page.index(module_title)
 
 
-# A heavy profile: insulinoma after a distal pancreatectomy, everolimus, PRRT planned. Its
-# call box is taller than a page of normal print, in English and in Spanish.
+# A heavy profile: insulinoma after a distal pancreatectomy, everolimus, CAPTEM, PRRT planned.
+# Its call box is taller than a page of normal print, in English and in Spanish.
 HEAVY = {
     "id": "heavy-call-box",
     "tumor_site": "pancreas",
@@ -323,6 +323,7 @@ HEAVY = {
     "pancreatic_surgery_type": "distal_pancreatectomy",
     "therapies": [
         {"id": "everolimus", "status": "current"},
+        {"id": "captem", "status": "current"},
         {"id": "lanreotide", "status": "completed"},
         {"id": "prrt_lu177", "status": "planned"},
     ],
