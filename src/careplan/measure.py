@@ -31,7 +31,7 @@ def advance_widths(weight: int) -> dict[str, float]:
     """Return each character's advance width, in ems, at this weight."""
     widths: dict[str, float] = {}
     for name in reversed(FONT_FILES[weight]):  # the first file wins where both have a glyph
-        with TTFont(assets_dir() / "fonts" / name) as font:
+        with TTFont(assets_dir() / "fonts" / name, lazy=True) as font:
             per_em = font["head"].unitsPerEm
             metrics = font["hmtx"]
             cmap = font.getBestCmap()
