@@ -14,7 +14,7 @@ import datetime as dt
 import hashlib
 import json
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
@@ -381,6 +381,13 @@ class _Texts:
     figures: dict[str, Figure]
     sections: dict[str, dict[str, str]]
     uis: dict[str, Any]  # ui.yaml by language
+
+    def entries(self) -> tuple[tuple[str, Iterable[GlossaryEntry | LogPage], tuple[str, ...]], ...]:
+        """The files of entries with the same words in each, by id: (file, entries, keys)."""
+        return (
+            ("glossary.yaml", self.glossary, ("term", "definition", "match")),
+            ("logs.yaml", self.logs.values(), ("title", "how_to", "columns")),
+        )
 
 
 class _Named(Mapping[str, Rule]):
@@ -881,19 +888,11 @@ class _Loader:
         under content/ (what a language's bilingual file must cover)."""
         tables: dict[str, WordDict] = {m.file: module_words(m.text["en"]) for m in texts.modules}
         tables["signs.yaml"] = {k: sign.text["en"] for k, sign in texts.signs.items()}
+        for name, items, keys in texts.entries():
+            tables[name] = {
+                f"{item.id}.{key}": getattr(item, key)["en"] for item in items for key in keys
+            }
         table: WordDict = {}
-        for entry in texts.glossary:
-            table[f"{entry.id}.term"] = entry.term["en"]
-            table[f"{entry.id}.definition"] = entry.definition["en"]
-            table[f"{entry.id}.match"] = entry.match["en"]
-        tables["glossary.yaml"] = table
-        table = {}
-        for log in texts.logs.values():
-            table[f"{log.id}.title"] = log.title["en"]
-            table[f"{log.id}.how_to"] = log.how_to["en"]
-            table[f"{log.id}.columns"] = log.columns["en"]
-        tables["logs.yaml"] = table
-        table = {}
         for figure in texts.figures.values():
             if figure.alt["en"]:
                 table[f"{figure.id}.alt"] = figure.alt["en"]
@@ -944,14 +943,12 @@ class _Loader:
             module.text[language] = translate_module(module.text["en"], words[module.file])
         for sign in texts.signs.values():
             sign.text[language] = str(words["signs.yaml"][sign.id])
-        for entry in texts.glossary:
-            entry.term[language] = str(words["glossary.yaml"][f"{entry.id}.term"])
-            entry.definition[language] = str(words["glossary.yaml"][f"{entry.id}.definition"])
-            entry.match[language] = tuple(words["glossary.yaml"][f"{entry.id}.match"])
-        for log in texts.logs.values():
-            log.title[language] = str(words["logs.yaml"][f"{log.id}.title"])
-            log.how_to[language] = str(words["logs.yaml"][f"{log.id}.how_to"])
-            log.columns[language] = tuple(words["logs.yaml"][f"{log.id}.columns"])
+        for name, items, keys in texts.entries():
+            for item in items:
+                for key in keys:  # a list (match phrases, columns) stays a tuple
+                    text = getattr(item, key)
+                    word = words[name][f"{item.id}.{key}"]
+                    text[language] = tuple(word) if isinstance(text["en"], tuple) else str(word)
         for figure in texts.figures.values():
             table = words["figures.yaml"]
             figure.alt[language] = str(table.get(f"{figure.id}.alt", ""))
