@@ -33,6 +33,15 @@ def normalize_text(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
+def page_starts_with(text: str, heading: str, ui: dict[str, Any]) -> bool:
+    """Say whether a page's text, whitespace collapsed, starts with ``heading`` once the running
+    header ("Jane Doe Page 3 of 9", in the handout's language) is taken off; without a patient
+    name the header may come last instead."""
+    page_number = re.escape(ui["page_number"]).replace(r"\{page\}", r"\d+")
+    header = "^.{0,80}?" + page_number.replace(r"\{pages\}", r"\d+") + " "
+    return re.sub(header, "", text).startswith(heading)
+
+
 def extract_pdf_text(pdf: bytes) -> str:
     """Return the whole PDF's text with whitespace collapsed."""
     reader = PdfReader(io.BytesIO(pdf))

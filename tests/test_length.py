@@ -10,7 +10,6 @@ off (a pending translation adds its mark to every footer)."""
 from __future__ import annotations
 
 import io
-import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,7 @@ from pypdf import PdfReader
 from careplan.clinic import load_clinic
 from careplan.library import load_library
 from careplan.vocab import load_vocabulary
+from conftest import page_starts_with
 
 CLINIC = load_clinic(Path(__file__).resolve().parent.parent / "examples" / "clinic.yaml")
 MAIN_READING_PAGES = 4
@@ -37,15 +37,11 @@ def main_reading_pages(pdf: bytes, language: str = "en") -> int:
     """
     ui = load_library().ui[language]
     heading = ui["questions_heading"]
-    page_number = re.escape(ui["page_number"]).replace(r"\{page\}", r"\d+")
-    running_header = re.compile("^.{0,80}?" + page_number.replace(r"\{pages\}", r"\d+") + " ")
     pages = PdfReader(io.BytesIO(pdf)).pages
     for number, page in enumerate(pages):
         text = " ".join((page.extract_text() or "").split())
         if heading in text:
-            body = running_header.sub("", text)  # the running header, if first
-            starts = body.startswith(heading)
-            return number if starts else number + 1
+            return number if page_starts_with(text, heading, ui) else number + 1
     return len(pages)
 
 

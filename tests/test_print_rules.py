@@ -28,7 +28,7 @@ from careplan.inputs import read_records, single_record, to_profile
 from careplan.library import PLACEHOLDER, load_library
 from careplan.options import RenderOptions
 from careplan.render import Document, render_profile
-from conftest import FIXED_DATE, ROOT, normalize_text
+from conftest import FIXED_DATE, ROOT, normalize_text, page_starts_with
 
 UIS = load_library().ui
 UI = UIS["en"]
@@ -109,14 +109,6 @@ class Handout:
     def write_in_page(self) -> int:
         """Return the page where the pages to write on begin."""
         return self.page_with(self.ui["questions_heading"])
-
-
-def t_starts(text: str, heading: str, ui: dict[str, Any] = UI) -> bool:
-    """Say whether a page's body starts with ``heading`` (the running header may come first
-    or, without a patient name, last in the extracted text)."""
-    page_number = re.escape(ui["page_number"]).replace(r"\{page\}", r"\d+")
-    header = "^.{0,80}?" + page_number.replace(r"\{pages\}", r"\d+") + " "
-    return re.sub(header, "", text).startswith(heading)
 
 
 @cache
@@ -271,7 +263,7 @@ def test_call_box_pages_repeat_heading_and_numbers(h: Handout) -> None:
             value = h.clinic.get(name)
             assert value is None or value in h.texts[i]
     if len(pages) > 1:  # too big for one page: each part starts a page of its own
-        assert all(t_starts(h.texts[i], h.ui["call_heading"], h.ui) for i in pages)
+        assert all(page_starts_with(h.texts[i], h.ui["call_heading"], h.ui) for i in pages)
     note = normalize_text(h.ui["call_note"])[:30]
     closing = [i for i, t in enumerate(h.texts) if note in t]
     assert closing == [pages[-1]], "the box's closing note runs on to a page of its own"
@@ -311,7 +303,7 @@ def test_large_print_alert_cards_are_18_pt_and_one_page_each(large: Handout) -> 
     pages = [  # a wallet card that runs on to a page also starts with the title, in 12 pt
         i
         for i in after
-        if t_starts(h.texts[i], title, h.ui)
+        if page_starts_with(h.texts[i], title, h.ui)
         and min(c["size"] for c in h.pdf.pages[i].chars) >= 17.95
     ]
     assert len(pages) == cards
