@@ -2,8 +2,8 @@
 
 Profile text (name, notes) only ever reaches element content, where autoescaping makes it
 inert: it is never placed in a URL, an attribute that loads something, or CSS. This module
-also lays out what depends on print mode: the call box in parts (large print), wallet cards
-sized to a bank card, and the drawings with their words.
+also lays out what depends on the printed size of the words: the call box (whole, or in parts
+of a page each), the footer's margin, wallet and alert cards, and the drawings with their words.
 """
 
 from __future__ import annotations
@@ -160,8 +160,8 @@ class CallBoxLayout:
         width = (LARGE_TEXT_WIDTH if self.large_print else TEXT_WIDTH)[self.paper]
         return width - 6 - 10 * PT_PER_MM
 
-    def lines(self, text: str, width: float, size: float, bold: bool | None = None) -> int:
-        return line_count(self.printed(text), width, size, bold=self.style.bold or bool(bold))
+    def lines(self, text: str, width: float, size: float, bold: bool = False) -> int:
+        return line_count(self.printed(text), width, size, bold=self.style.bold or bold)
 
     def sign_points(self, sign: SignLine) -> float:
         style = self.style
@@ -203,8 +203,8 @@ class CallBoxLayout:
         points += style.heading * style.heading_leading * heading_lines
         points += 7 * PT_PER_MM  # the heading's padding and the space under it
         labels = [ui[k] for k in ("number_emergency", "call_phone_day", "call_phone_night")]
-        if self.large_print:  # a number a line after its label; a blank is a 70 mm line
-            # 70 mm to write on, or the number at 22 pt on a line 1.75 times as tall.
+        if self.large_print:  # each number after its label: 22 pt on a line 1.75 times as tall,
+            # or a 70 mm line to write on
             number = 70 * PT_PER_MM if self.missing_numbers else text_width("(555) 555-5555", 22)
             for label in labels:
                 wide = text_width(f"{label} ", style.text, bold=True) + number
@@ -403,7 +403,7 @@ def footer_bottom_margin(
 ) -> float | None:
     """Return the bottom margin (mm) a footer of more than two lines needs, else None.
 
-    Large print prints the disclaimer once under the title, so only ``meta`` counts there;
+    Large print prints the disclaimer once, on page 1, so only ``meta`` counts there;
     ``bold_meta`` says the meta line starts with a mark in bold (counted bold throughout)."""
     if large_print:
         lines = line_count(meta, LARGE_TEXT_WIDTH[paper], 18, bold=True)
@@ -499,17 +499,15 @@ def render_html(
     )
     fill = _filler(reader, ui)
 
-    box = CallBoxLayout(
-        ui,
-        options.paper,
-        large_print,
-        clinic.missing_numbers,
-        printed=lambda text: printed_words(fill(text)),
-    )
+    def printed(text: str) -> str:
+        return printed_words(fill(text))
+
+    box = CallBoxLayout(ui, options.paper, large_print, clinic.missing_numbers, printed)
     base = BOTTOM_MARGIN_MM_LARGE if large_print else BOTTOM_MARGIN_MM
     taller_footer = ((footer_margin or base) - base) * PT_PER_MM
     page = (LARGE_TEXT_HEIGHT if large_print else TEXT_HEIGHT)[options.paper] - taller_footer
-    call_box = box.parts(plan.signs, page - box.style.slack)
+    room = page - box.style.slack  # for a part of the call box, or an alert card
+    call_box = box.parts(plan.signs, room)
     template = environment().get_template("handout.html.j2")
     try:
         return template.render(
@@ -548,11 +546,7 @@ def render_html(
             ),
             wallet_cards=wallet_cards(plan.wallet_card),
             alert_cards=alert_cards(
-                plan.wallet_card,
-                ui,
-                title=plan.wallet_title,
-                page_points=page - LARGE_BOX.slack,
-                printed=lambda text: printed_words(fill(text)),
+                plan.wallet_card, ui, title=plan.wallet_title, page_points=room, printed=printed
             )
             if large_print
             else [],
